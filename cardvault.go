@@ -1,0 +1,115 @@
+// Package cardvault is the domain of a self-hosted payment-card vault: accounts and
+// their API keys, single-use tokens, customers and their stored cards, and the
+// Store contract that every storage implementation fulfils.
+//
+// The package holds types, validation and interfaces only. Storage lives in
+// sqlite/ (and later postgres/), key custody in keys/, the business operations in
+// vault/, and the two HTTP dialects in omiseapi/ and chargeoverapi/.
+package cardvault
+
+import (
+	"context"
+	"time"
+)
+
+// Mode separates test data from live data. Every object belongs to exactly one
+// mode, fixed by the key that created it.
+type Mode uint8
+
+const (
+	// Test is the mode of objects created with test keys.
+	Test Mode = 1
+	// Live is the mode of objects created with live keys.
+	Live Mode = 2
+)
+
+// String returns "test" or "live".
+func (m Mode) String() string {
+	if m == Live {
+		return "live"
+	}
+	return "test"
+}
+
+// Scope is what a request may see: one account's objects of one mode.
+type Scope struct {
+	AccountID string
+	Mode      Mode
+}
+
+// ListParams selects a page of a chronological list (Omise dialect).
+type ListParams struct {
+	Limit   int       // 1..100
+	Offset  int       // ≥ 0
+	Reverse bool      // reverse_chronological
+	From    time.Time // inclusive, second resolution
+	To      time.Time // inclusive, second resolution
+}
+
+// Store persists the vault's objects. Every method runs in its own transaction
+// and returns *Error values with the codes documented on it; any other error is
+// internal. A method that returns nil has committed durably.
+type Store interface {
+	// CreateAccount stores an account, its first data key and its API keys.
+	CreateAccount(ctx context.Context, a *Account, dk DataKey, keys []APIKey) error
+	// CountAccounts returns the number of accounts.
+	CountAccounts(ctx context.Context) (int, error)
+	// APIKey returns the key record with the given SHA-256 hash (ENotFound).
+	APIKey(ctx context.Context, hash [32]byte) (*APIKey, error)
+	// DataKey returns an account's wrapped data key of the given version (ENotFound).
+	DataKey(ctx context.Context, accountID string, version int) (DataKey, error)
+	// CurrentDataKey returns an account's newest wrapped data key (ENotFound).
+	CurrentDataKey(ctx context.Context, accountID string) (DataKey, error)
+
+	// CreateToken stores a token and its unattached card.
+	CreateToken(ctx context.Context, t *Token) error
+	// Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
+	Token(ctx context.Context, s Scope, id string) (*Token, error)
+	// PurgeTokens destroys the card data of unused tokens created before expiredBefore
+	// (their tombstones remain) and removes token rows created before forgetBefore.
+	// It returns how many cards were destroyed.
+	PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error)
+
+	// CreateCustomer stores a new customer, attaching a token first if att is not nil
+	// (ENotFound, EUsedToken, ETokenExpired for the token). c's ids are filled in.
+	CreateCustomer(ctx context.Context, c *Customer, att *Attach) error
+	// UpdateCustomer applies u atomically (ENotFound for customer, token or default
+	// card; EUsedToken; ETokenExpired).
+	UpdateCustomer(ctx context.Context, s Scope, id string, u CustomerUpdate) error
+	// Customer returns a live (not deleted) customer by reference (ENotFound).
+	Customer(ctx context.Context, s Scope, ref Ref) (*Customer, error)
+	// DeleteCustomer destroys a customer and all its cards and returns it as it was (ENotFound).
+	DeleteCustomer(ctx context.Context, s Scope, ref Ref) (*Customer, error)
+	// ListCustomers returns a page of customers and the number in the window.
+	ListCustomers(ctx context.Context, s Scope, p ListParams) ([]*Customer, int, error)
+
+	// Card returns a stored card of a customer (ENotFound with Kind "customer" or "card").
+	Card(ctx context.Context, s Scope, customerID, cardID string) (*Card, error)
+	// ListCards returns a page of a customer's cards and the number in the window (ENotFound for the customer).
+	ListCards(ctx context.Context, s Scope, customerID string, p ListParams) ([]*Card, int, error)
+	// UpdateCard changes a stored card's editable fields; validate receives the
+	// current card and returns the new one, or an error to abort (ENotFound).
+	UpdateCard(ctx context.Context, s Scope, customerID, cardID string, validate func(*Card) error) (*Card, error)
+	// DeleteCard destroys a stored card and returns it as it was (ENotFound);
+	// customerID may be "" when ref identifies the card on its own.
+	DeleteCard(ctx context.Context, s Scope, customerID string, ref Ref) (*Card, error)
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// Ref names an object by one of its identities. Exactly one field is set.
+type Ref struct {
+	ID          string // Omise id (cust_…, card_…)
+	Seq         int64  // ChargeOver integer id
+	Token       string // ChargeOver 12-char object token
+	ExternalKey string // ChargeOver external key
+}
+
+// Attach asks a store to consume a token as a customer's new card.
+type Attach struct {
+	TokenID       string
+	ExpiredBefore time.Time // tokens created before this instant have expired
+}

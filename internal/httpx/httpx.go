@@ -1,0 +1,107 @@
+// Package httpx holds the HTTP plumbing both dialects share: per-request info
+// for the access log, body reading with a size limit, client addresses, the
+// echo rule for client text in error messages, and JSON writing.
+package httpx
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+)
+
+// MaxBody is the largest request body accepted (1 MiB).
+const MaxBody = 1 << 20
+
+// ErrTooLarge is returned by ReadBody for bodies over MaxBody.
+var ErrTooLarge = errors.New("request body is too large")
+
+type infoKey struct{}
+
+// Info is what the access log records of a request besides method, status and
+// duration. Handlers fill in Route; the middleware sets ID.
+type Info struct {
+	ID    string
+	Route string
+}
+
+// WithInfo attaches i to ctx.
+func WithInfo(ctx context.Context, i *Info) context.Context { return context.WithValue(ctx, infoKey{}, i) }
+
+// InfoFrom returns the request's Info (a throwaway one when there is none).
+func InfoFrom(ctx context.Context) *Info {
+	if i, ok := ctx.Value(infoKey{}).(*Info); ok {
+		return i
+	}
+	return &Info{}
+}
+
+// SetRoute records the route pattern that served r.
+func SetRoute(r *http.Request, pattern string) { InfoFrom(r.Context()).Route = pattern }
+
+// ReadBody reads the whole body, failing with ErrTooLarge past MaxBody.
+func ReadBody(r *http.Request) ([]byte, error) {
+	if r.Body == nil {
+		return nil, nil
+	}
+	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, ErrTooLarge
+		}
+		return nil, err
+	}
+	if len(b) > MaxBody {
+		return nil, ErrTooLarge
+	}
+	return b, nil
+}
+
+// ClientIP returns the host part of the connection's remote address. Proxy
+// headers are not trusted.
+func ClientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+// WriteJSON writes v as JSON with status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		status, b = http.StatusInternalServerError, []byte(`{"error":"internal error"}`)
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(append(b, '\n'))
+}
+
+// Echo applies the echo rule to client-supplied text that is to appear in an
+// error message: 1–64 chars of [0-9A-Za-z_.:-] with no run of 12 or more
+// digits pass unchanged; anything else becomes "[redacted]".
+func Echo(s string) string {
+	if len(s) == 0 || len(s) > 64 {
+		return "[redacted]"
+	}
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if run++; run >= 12 {
+				return "[redacted]"
+			}
+			continue
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c == '_', c == '.', c == ':', c == '-':
+		default:
+			return "[redacted]"
+		}
+		run = 0
+	}
+	return s
+}

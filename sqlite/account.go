@@ -1,0 +1,71 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/cardvault/cardvault"
+)
+
+// CreateAccount stores an account, its first data key and its API keys.
+func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, keys []cardvault.APIKey) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, ?)`, a.ID, ms(a.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (account_id, version, wrapped, created_at) VALUES (?, ?, ?, ?)`,
+			dk.AccountID, dk.Version, dk.Wrapped, ms(dk.CreatedAt)); err != nil {
+			return err
+		}
+		for _, k := range keys {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, mode, kind, sealed_secret, created_at)
+				VALUES (?, ?, ?, ?, ?, ?)`, k.Hash[:], k.AccountID, k.Mode, k.Kind, k.SealedSecret, ms(k.CreatedAt)); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// CountAccounts returns the number of accounts.
+func (db *DB) CountAccounts(ctx context.Context) (int, error) {
+	var n int
+	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
+	return n, err
+}
+
+// APIKey returns the key record with the given hash (ENotFound).
+func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, error) {
+	k := cardvault.APIKey{Hash: hash}
+	var created int64
+	err := db.r.QueryRowContext(ctx, `SELECT account_id, mode, kind, sealed_secret, created_at FROM api_keys WHERE hash = ?`,
+		hash[:]).Scan(&k.AccountID, &k.Mode, &k.Kind, &k.SealedSecret, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cardvault.NotFound("api_key", "")
+	}
+	k.CreatedAt = fromMS(created)
+	return &k, err
+}
+
+// DataKey returns an account's wrapped data key of a version (ENotFound).
+func (db *DB) DataKey(ctx context.Context, accountID string, version int) (cardvault.DataKey, error) {
+	return db.dataKey(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys WHERE account_id = ? AND version = ?`, accountID, version)
+}
+
+// CurrentDataKey returns an account's newest wrapped data key (ENotFound).
+func (db *DB) CurrentDataKey(ctx context.Context, accountID string) (cardvault.DataKey, error) {
+	return db.dataKey(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys WHERE account_id = ?
+		ORDER BY version DESC LIMIT 1`, accountID)
+}
+
+func (db *DB) dataKey(ctx context.Context, q string, args ...any) (cardvault.DataKey, error) {
+	var dk cardvault.DataKey
+	var created int64
+	err := db.r.QueryRowContext(ctx, q, args...).Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return dk, cardvault.NotFound("data_key", "")
+	}
+	dk.CreatedAt = fromMS(created)
+	return dk, err
+}

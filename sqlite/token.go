@@ -1,0 +1,106 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/cardvault/cardvault"
+)
+
+// CreateToken stores a token and its card.
+func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
+	return db.write(ctx, func(tx *sql.Tx) error {
+		if err := insertCard(ctx, tx, t.Card); err != nil {
+			return err
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
+			VALUES (?, ?, ?, ?, 0, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt))
+		return err
+	})
+}
+
+// Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
+func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
+	t, cardID, err := tokenRow(ctx, db.r, s, id)
+	if err != nil {
+		return nil, err
+	}
+	t.Card, err = scanCard(db.r.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, cardID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, cardvault.NotFound("token", id)
+	}
+	return t, err
+}
+
+func tokenRow(ctx context.Context, q queryer, s cardvault.Scope, id string) (*cardvault.Token, string, error) {
+	t := cardvault.Token{ID: id, AccountID: s.AccountID, Mode: s.Mode}
+	var cardID sql.NullString
+	var created int64
+	err := q.QueryRowContext(ctx, `SELECT card_id, used, created_at FROM tokens WHERE id = ? AND account_id = ? AND mode = ?`,
+		id, s.AccountID, s.Mode).Scan(&cardID, &t.Used, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, "", cardvault.NotFound("token", id)
+	}
+	t.CreatedAt = fromMS(created)
+	return &t, cardID.String, err
+}
+
+// attachToken consumes a token and stores its card under customer c. Check
+// order: unknown → used → expired.
+func attachToken(ctx context.Context, tx *sql.Tx, c *cardvault.Customer, att *cardvault.Attach) (string, error) {
+	s := cardvault.Scope{AccountID: c.AccountID, Mode: c.Mode}
+	t, cardID, err := tokenRow(ctx, tx, s, att.TokenID)
+	if err != nil {
+		return "", err
+	}
+	switch {
+	case t.Used:
+		return "", &cardvault.Error{Code: cardvault.EUsedToken, ID: t.ID}
+	case cardID == "" || t.CreatedAt.Before(att.ExpiredBefore):
+		return "", &cardvault.Error{Code: cardvault.ETokenExpired, ID: t.ID}
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE tokens SET used = 1 WHERE id = ? AND used = 0`, t.ID)
+	if err != nil {
+		return "", err
+	}
+	if n, err := res.RowsAffected(); err != nil || n != 1 {
+		return "", &cardvault.Error{Code: cardvault.EUsedToken, ID: t.ID, Err: err}
+	}
+	seq, err := nextSeq(ctx, tx, "card")
+	if err != nil {
+		return "", err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE cards SET customer_id = ?, customer_seq = ?, seq = ?, token = ?
+		WHERE id = ?`, c.ID, c.Seq, seq, cardvault.NewObjectToken(), cardID); err != nil {
+		return "", err
+	}
+	if c.DefaultCard == "" {
+		c.DefaultCard = cardID
+		_, err = tx.ExecContext(ctx, `UPDATE customers SET default_card = ? WHERE id = ?`, cardID, c.ID)
+	}
+	return cardID, err
+}
+
+// PurgeTokens destroys the card data of expired unused tokens and forgets old tokens.
+func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error) {
+	var n int64
+	err := db.write(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE customer_id IS NULL AND id IN
+			(SELECT card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL AND created_at < ?)`, ms(expiredBefore))
+		if err != nil {
+			return err
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET card_id = NULL WHERE used = 0 AND card_id IS NOT NULL
+			AND created_at < ?`, ms(expiredBefore)); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE created_at < ?`, ms(forgetBefore))
+		return err
+	})
+	return int(n), err
+}

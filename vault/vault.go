@@ -1,0 +1,209 @@
+// Package vault holds cardvault's business operations that need more than
+// storage: authentication, tokenization (validate, seal, fingerprint), customer
+// creation and the token janitor. Both HTTP dialects call it; everything that
+// is plain storage is reached through the embedded Store.
+package vault
+
+import (
+	"context"
+	"crypto/subtle"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/iin"
+	"github.com/cardvault/cardvault/keys"
+)
+
+// TombstoneTTL is how long an expired token's id keeps answering "expired"
+// after its card data has been purged.
+const TombstoneTTL = 24 * time.Hour
+
+// Vault is the service both dialects use.
+type Vault struct {
+	cardvault.Store
+	Keys     *keys.Keyring
+	TokenTTL time.Duration
+	Now      func() time.Time
+	Log      *slog.Logger
+
+	dks sync.Map // account id → cardvault.DataKey (current)
+}
+
+// New returns a vault over a store and keyring.
+func New(s cardvault.Store, k *keys.Keyring, ttl time.Duration, log *slog.Logger) *Vault {
+	return &Vault{Store: s, Keys: k, TokenTTL: ttl, Now: func() time.Time { return time.Now().UTC() }, Log: log}
+}
+
+// Credentials are the keys of a new account, shown once.
+type Credentials struct {
+	Account *cardvault.Account `json:"-"`
+	ID      string             `json:"id"`
+	Test    cardvault.KeyPair  `json:"test"`
+	Live    cardvault.KeyPair  `json:"live"`
+}
+
+// CreateAccount creates an account with a data key and a test and a live key pair.
+func (v *Vault) CreateAccount(ctx context.Context) (*Credentials, error) {
+	now := v.Now()
+	a := &cardvault.Account{ID: cardvault.NewAccountID(now), CreatedAt: now}
+	dk := cardvault.DataKey{AccountID: a.ID, Version: 1, Wrapped: v.Keys.NewDataKey(a.ID, 1), CreatedAt: now}
+	cr := &Credentials{Account: a, ID: a.ID}
+	var recs []cardvault.APIKey
+	for _, m := range []cardvault.Mode{cardvault.Test, cardvault.Live} {
+		pair := cardvault.KeyPair{PublicKey: cardvault.NewKey(cardvault.PublicKey, m), SecretKey: cardvault.NewKey(cardvault.SecretKey, m)}
+		pub := cardvault.HashKey(pair.PublicKey)
+		recs = append(recs,
+			cardvault.APIKey{Hash: pub, AccountID: a.ID, Mode: m, Kind: cardvault.PublicKey, CreatedAt: now,
+				SealedSecret: v.Keys.SealKey(sealLabel(pub), pair.SecretKey)},
+			cardvault.APIKey{Hash: cardvault.HashKey(pair.SecretKey), AccountID: a.ID, Mode: m, Kind: cardvault.SecretKey, CreatedAt: now})
+		if m == cardvault.Test {
+			cr.Test = pair
+		} else {
+			cr.Live = pair
+		}
+	}
+	if err := v.Store.CreateAccount(ctx, a, dk, recs); err != nil {
+		return nil, err
+	}
+	return cr, nil
+}
+
+func sealLabel(publicHash [32]byte) string { return string(publicHash[:]) }
+
+// Authenticate returns the record of a presented API key (EUnauthorized).
+func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardvault.APIKey, error) {
+	kind, mode, ok := cardvault.ParseKey(key.Reveal())
+	if !ok {
+		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
+	}
+	h := cardvault.HashKey(key)
+	rec, err := v.Store.APIKey(ctx, h)
+	if cardvault.ErrorCode(err) == cardvault.ENotFound {
+		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
+	}
+	if err != nil {
+		return nil, err
+	}
+	if subtle.ConstantTimeCompare(rec.Hash[:], h[:]) != 1 || rec.Kind != kind || rec.Mode != mode {
+		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
+	}
+	return rec, nil
+}
+
+// SecretKeyOf opens the secret key sealed on a public key's record.
+func (v *Vault) SecretKeyOf(rec *cardvault.APIKey) (cardvault.Secret, error) {
+	return v.Keys.OpenKey(sealLabel(rec.Hash), rec.SealedSecret)
+}
+
+// NewCard validates card input and returns a sealed, unattached card for
+// scope s. The security code is checked and dropped here.
+func (v *Vault) NewCard(ctx context.Context, s cardvault.Scope, in cardvault.CardInput, name string, addr cardvault.Address, ip string) (*cardvault.Card, error) {
+	now := v.Now()
+	d, err := cardvault.ValidateCard(in, now)
+	if err != nil {
+		return nil, err
+	}
+	dk, err := v.dataKey(ctx, s.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	c := &cardvault.Card{ID: cardvault.NewID(cardvault.PrefixCard, s.Mode, now), AccountID: s.AccountID, Mode: s.Mode,
+		Brand: d.Brand, Name: name, ExpMonth: d.ExpMonth, ExpYear: d.ExpYear, Address: addr, CVVChecked: d.CVVChecked,
+		WriteIP: ip, CreatedAt: now, ModifiedAt: now, KeyVersion: dk.Version}
+	pan := d.PAN.Reveal()
+	c.BIN, c.LastDigits = pan[:6], pan[len(pan)-4:]
+	c.Fingerprint = v.Keys.Fingerprint(s.AccountID, d.PAN)
+	if c.Sealed, err = v.Keys.Seal(dk, c.ID, []byte(pan)); err != nil {
+		return nil, cardvault.Internal("seal: %w", err)
+	}
+	is := iin.Lookup(pan)
+	c.Bank, c.Financing = is.Bank, is.Financing
+	if c.Address.Country == "" {
+		c.Address.Country = is.Country
+	}
+	return c, nil
+}
+
+// CreateToken tokenizes card data for scope s.
+func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault.CardInput, addr cardvault.Address, ip string) (*cardvault.Token, error) {
+	c, err := v.NewCard(ctx, s, in, in.Name, addr, ip)
+	if err != nil {
+		return nil, err
+	}
+	t := &cardvault.Token{ID: cardvault.NewID(cardvault.PrefixToken, s.Mode, c.CreatedAt), AccountID: s.AccountID,
+		Mode: s.Mode, CreatedAt: c.CreatedAt, Card: c}
+	if err := v.Store.CreateToken(ctx, t); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// Token returns a token while it is within its TTL (ENotFound afterwards).
+func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
+	t, err := v.Store.Token(ctx, s, id)
+	if err != nil {
+		return nil, err
+	}
+	if t.Expired(v.Now(), v.TokenTTL) {
+		return nil, cardvault.NotFound("token", id)
+	}
+	return t, nil
+}
+
+// Attach returns the attach request for a token id at the current time.
+func (v *Vault) Attach(tokenID string) *cardvault.Attach {
+	return &cardvault.Attach{TokenID: tokenID, ExpiredBefore: v.Now().Add(-v.TokenTTL)}
+}
+
+// CreateCustomer fills in ids and times and stores c, attaching tokenID if not "".
+func (v *Vault) CreateCustomer(ctx context.Context, s cardvault.Scope, c *cardvault.Customer, tokenID string) error {
+	now := v.Now()
+	c.ID, c.AccountID, c.Mode = cardvault.NewID(cardvault.PrefixCustomer, s.Mode, now), s.AccountID, s.Mode
+	c.Token, c.CreatedAt, c.ModifiedAt = cardvault.NewObjectToken(), now, now
+	if c.Metadata == nil {
+		c.Metadata = []byte("{}")
+	}
+	var att *cardvault.Attach
+	if tokenID != "" {
+		att = v.Attach(tokenID)
+	}
+	return v.Store.CreateCustomer(ctx, c, att)
+}
+
+// Purge runs the token janitor once and returns how many cards it destroyed.
+func (v *Vault) Purge(ctx context.Context) (int, error) {
+	now := v.Now()
+	return v.Store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
+}
+
+// RunJanitor purges expired tokens every interval until ctx ends.
+func (v *Vault) RunJanitor(ctx context.Context, interval time.Duration) {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		if n, err := v.Purge(ctx); err != nil && ctx.Err() == nil {
+			v.Log.Error("token janitor", "err", err)
+		} else if n > 0 {
+			v.Log.Info("token janitor purged expired card data", "cards", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+func (v *Vault) dataKey(ctx context.Context, accountID string) (cardvault.DataKey, error) {
+	if dk, ok := v.dks.Load(accountID); ok {
+		return dk.(cardvault.DataKey), nil
+	}
+	dk, err := v.Store.CurrentDataKey(ctx, accountID)
+	if err != nil {
+		return dk, err
+	}
+	v.dks.Store(accountID, dk)
+	return dk, nil
+}
