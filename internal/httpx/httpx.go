@@ -28,7 +28,9 @@ type Info struct {
 }
 
 // WithInfo attaches i to ctx.
-func WithInfo(ctx context.Context, i *Info) context.Context { return context.WithValue(ctx, infoKey{}, i) }
+func WithInfo(ctx context.Context, i *Info) context.Context {
+	return context.WithValue(ctx, infoKey{}, i)
+}
 
 // InfoFrom returns the request's Info (a throwaway one when there is none).
 func InfoFrom(ctx context.Context) *Info {

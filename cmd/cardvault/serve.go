@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	"github.com/cardvault/cardvault/server"
+	"github.com/cardvault/cardvault/vault"
+)
+
+// ServeCmd serves the HTTP API.
+type ServeCmd struct {
+	Addr     string        `name:"addr" env:"CARDVAULT_ADDR" default:"127.0.0.1:8080" help:"Listen address."`
+	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens."`
+}
+
+// Run serves until SIGINT or SIGTERM.
+func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
+	if c.TokenTTL <= 0 {
+		return fmt.Errorf("--token-ttl must be positive")
+	}
+	store, kr, err := st.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v := vault.New(store, kr, c.TokenTTL, log)
+	if err := firstAccount(ctx, v); err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return err
+	}
+	go v.RunJanitor(ctx, min(time.Minute, c.TokenTTL/2))
+	log.Info("cardvault serving", "addr", l.Addr().String(), "version", versionString())
+	return server.Serve(ctx, l, server.Handler(v, log), log, 30*time.Second)
+}
+
+// firstAccount creates an account on an empty store and prints its test key
+// pair once, to standard output (never to the log).
+func firstAccount(ctx context.Context, v *vault.Vault) error {
+	n, err := v.CountAccounts(ctx)
+	if err != nil || n > 0 {
+		return err
+	}
+	cr, err := v.CreateAccount(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Created account %s. Its test keys (shown once):\n  public key: %s\n  secret key: %s\n",
+		cr.ID, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal())
+	fmt.Println("Live keys: run `cardvault account create --json` for a new account with both pairs.")
+	return nil
+}
+
+// AccountCreateCmd creates an account.
+type AccountCreateCmd struct {
+	Name string `name:"name" help:"A label for the account (printed back, not stored)."`
+	JSON bool   `name:"json" help:"Print the account and keys as JSON."`
+}
+
+// Run creates the account and prints its keys.
+func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
+	store, kr, err := st.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	cr, err := vault.New(store, kr, time.Hour, log).CreateAccount(ctx)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return json.NewEncoder(os.Stdout).Encode(revealed(cr, c.Name))
+	}
+	fmt.Printf("Account %s %s\n  test: %s %s\n  live: %s %s\n", cr.ID, c.Name,
+		cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal(), cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal())
+	return nil
+}
+
+type pairJSON struct {
+	PublicKey string `json:"public_key"`
+	SecretKey string `json:"secret_key"`
+}
+
+type accountJSON struct {
+	ID   string   `json:"id"`
+	Name string   `json:"name,omitempty"`
+	Test pairJSON `json:"test"`
+	Live pairJSON `json:"live"`
+}
+
+func revealed(cr *vault.Credentials, name string) accountJSON {
+	return accountJSON{ID: cr.ID, Name: name,
+		Test: pairJSON{cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal()},
+		Live: pairJSON{cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal()}}
+}

@@ -1,0 +1,196 @@
+package omiseapi
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/param"
+)
+
+// maxMetadata is the largest serialized metadata object accepted.
+const maxMetadata = 16 << 10
+
+// customerFields are the parameters of customer create and update.
+type customerFields struct {
+	email, description *string
+	metadata           []byte
+	token              string
+	defaultCard        *string
+}
+
+func parseCustomer(p param.Params) (customerFields, error) {
+	var f customerFields
+	for _, k := range []string{"email", "description"} {
+		v, err := text(p, k, k)
+		if err != nil {
+			return f, err
+		}
+		if v != "" {
+			if k == "email" {
+				f.email = &v
+			} else {
+				f.description = &v
+			}
+		}
+	}
+	if m, st := p.Object("metadata"); st == param.Invalid {
+		return f, badRequest("metadata is invalid")
+	} else if st == param.Valid {
+		b, err := json.Marshal(param.ToJSONValue(m))
+		if err != nil {
+			return f, badRequest("metadata is invalid")
+		}
+		if len(b) > maxMetadata {
+			return f, badRequest("metadata is too long")
+		}
+		f.metadata = b
+	}
+	if v, ok := p.Raw("card"); ok {
+		t, isString := v.(string)
+		if !isString {
+			return f, errCardToken
+		}
+		f.token = t
+	}
+	if v, ok := p.Raw("default_card"); ok {
+		d, isString := v.(string)
+		if !isString {
+			return f, badRequest("default_card is invalid")
+		}
+		f.defaultCard = &d
+	}
+	return f, nil
+}
+
+// createCustomer is POST /customers.
+func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
+	p, err := body(r)
+	if err == nil {
+		var f customerFields
+		if f, err = parseCustomer(p); err == nil {
+			c := &cardvault.Customer{Metadata: f.metadata}
+			if f.email != nil {
+				c.Email = *f.email
+			}
+			if f.description != nil {
+				c.Description = *f.description
+			}
+			if err = s.v.CreateCustomer(r.Context(), scope(r), c, f.token); err == nil {
+				s.respondCustomer(w, r, c.ID)
+				return
+			}
+		}
+	}
+	s.writeError(w, r, err)
+}
+
+// respondCustomer renders a customer as it is now, with its first cards.
+func (s *Server) respondCustomer(w http.ResponseWriter, r *http.Request, id string) {
+	j, err := s.customerJSON(r.Context(), scope(r), id, legacyShape(r))
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	s.ok(w, j)
+}
+
+func (s *Server) customerJSON(ctx context.Context, sc cardvault.Scope, id string, legacy bool) (*customerJSON, error) {
+	c, err := s.v.Customer(ctx, sc, cardvault.Ref{ID: id})
+	if err != nil {
+		return nil, err
+	}
+	return s.withCards(ctx, sc, c, legacy)
+}
+
+// withCards renders a customer with its embedded first page of cards.
+func (s *Server) withCards(ctx context.Context, sc cardvault.Scope, c *cardvault.Customer, legacy bool) (*customerJSON, error) {
+	lp := embeddedParams(s.v.Now())
+	cards, total, err := s.v.ListCards(ctx, sc, c.ID, lp)
+	if err != nil {
+		return nil, err
+	}
+	return renderCustomer(c, renderList("/customers/"+c.ID+"/cards", lp, total, cardsData(cards, legacy)), legacy), nil
+}
+
+func cardsData(cards []*cardvault.Card, legacy bool) []any {
+	data := make([]any, len(cards))
+	for i, c := range cards {
+		data[i] = renderCard(c, false, legacy)
+	}
+	return data
+}
+
+// getCustomer is GET /customers/{id}.
+func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
+	s.respondCustomer(w, r, r.PathValue("id"))
+}
+
+// updateCustomer is PATCH /customers/{id}: all or nothing.
+func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) {
+	p, err := body(r)
+	if err == nil {
+		var f customerFields
+		if f, err = parseCustomer(p); err == nil {
+			u := cardvault.CustomerUpdate{Email: f.email, Description: f.description, Metadata: f.metadata,
+				DefaultCard: f.defaultCard, Now: s.v.Now()}
+			if f.token != "" {
+				u.Attach = s.v.Attach(f.token)
+			}
+			id := r.PathValue("id")
+			if err = s.v.UpdateCustomer(r.Context(), scope(r), id, u); err == nil {
+				s.respondCustomer(w, r, id)
+				return
+			}
+		}
+	}
+	s.writeError(w, r, err)
+}
+
+// deleteCustomer is DELETE /customers/{id}.
+func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
+	c, err := s.v.DeleteCustomer(r.Context(), scope(r), cardvault.Ref{ID: r.PathValue("id")})
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	c.DefaultCard = ""
+	lp := embeddedParams(s.v.Now())
+	j := renderCustomer(c, renderList("/customers/"+c.ID+"/cards", lp, 0, nil), false)
+	j.Deleted = true
+	s.ok(w, j)
+}
+
+// listCustomers is GET /customers.
+func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
+	lp, err := s.listRequest(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	sc, legacy := scope(r), legacyShape(r)
+	cs, total, err := s.v.ListCustomers(r.Context(), sc, lp)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	data := make([]any, len(cs))
+	for i, c := range cs {
+		j, err := s.withCards(r.Context(), sc, c, legacy)
+		if err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+		data[i] = j
+	}
+	s.ok(w, renderList("/customers", lp, total, data))
+}
+
+func (s *Server) listRequest(r *http.Request) (cardvault.ListParams, error) {
+	p, err := listParams(r)
+	if err != nil {
+		return cardvault.ListParams{}, err
+	}
+	return parseList(p, s.v.Now())
+}

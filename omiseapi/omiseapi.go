@@ -1,0 +1,193 @@
+// Package omiseapi serves the Omise dialect of cardvault: the Token, Customer
+// and Card APIs (API.md §2). It owns its JSON shapes, its request decoding
+// rules and its error table; the business operations are the vault's.
+package omiseapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/param"
+	"github.com/cardvault/cardvault/vault"
+)
+
+// Server is the Omise-dialect HTTP handler.
+type Server struct {
+	v   *vault.Vault
+	log *slog.Logger
+	mux *http.ServeMux
+}
+
+// New returns the Omise-dialect handler over a vault.
+func New(v *vault.Vault, log *slog.Logger) *Server {
+	s := &Server{v: v, log: log, mux: http.NewServeMux()}
+	for _, rt := range s.routes() {
+		s.mux.HandleFunc(rt.pattern, rt.handle)
+	}
+	return s
+}
+
+type route struct {
+	pattern string
+	handle  http.HandlerFunc
+}
+
+func (s *Server) routes() []route {
+	return []route{
+		{"POST /tokens", s.createToken},
+		{"GET /tokens/{id}", s.getToken},
+		{"POST /customers", s.createCustomer},
+		{"GET /customers", s.listCustomers},
+		{"GET /customers/{id}", s.getCustomer},
+		{"PATCH /customers/{id}", s.updateCustomer},
+		{"DELETE /customers/{id}", s.deleteCustomer},
+		{"GET /customers/{id}/cards", s.listCards},
+		{"GET /customers/{id}/cards/{card}", s.getCard},
+		{"PATCH /customers/{id}/cards/{card}", s.updateCard},
+		{"DELETE /customers/{id}/cards/{card}", s.deleteCard},
+	}
+}
+
+type keyCtx struct{}
+
+// ServeHTTP authenticates, then routes. Authentication comes before routing
+// errors: an unauthenticated request to an unknown path gets 401, not 404.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if p := r.URL.Path; len(p) > 1 && strings.HasSuffix(p, "/") {
+		r.URL.Path = p[:len(p)-1]
+		r.URL.RawPath = ""
+	}
+	key, err := s.authenticate(r)
+	if err != nil {
+		s.writeError(w, r, err)
+		return
+	}
+	r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
+	_, pattern := s.mux.Handler(r)
+	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" {
+		httpx.SetRoute(r, "omise:unmatched")
+		s.writeError(w, r, errPathNotFound)
+		return
+	}
+	httpx.SetRoute(r, "omise:"+pattern)
+	s.mux.ServeHTTP(w, r)
+}
+
+// authenticate checks the Basic credentials: the key is the user name, the
+// password is ignored. /tokens needs a public key, everything else a secret key.
+func (s *Server) authenticate(r *http.Request) (*cardvault.APIKey, error) {
+	user, _, ok := r.BasicAuth()
+	if !ok {
+		return nil, errAuth
+	}
+	rec, err := s.v.Authenticate(r.Context(), cardvault.NewSecret(user))
+	if err != nil {
+		if cardvault.ErrorCode(err) == cardvault.EUnauthorized {
+			return nil, errAuth
+		}
+		return nil, err
+	}
+	want := cardvault.SecretKey
+	if p := r.URL.Path; p == "/tokens" || strings.HasPrefix(p, "/tokens/") {
+		want = cardvault.PublicKey
+	}
+	if rec.Kind != want {
+		return nil, errAuth
+	}
+	return rec, nil
+}
+
+// scope returns the account and mode of the authenticated key.
+func scope(r *http.Request) cardvault.Scope {
+	return r.Context().Value(keyCtx{}).(*cardvault.APIKey).Scope()
+}
+
+// body decodes a request body by its Content-Type: form, JSON (any +json), or,
+// with no Content-Type, JSON if it starts with '{' and form otherwise.
+func body(r *http.Request) (param.Params, error) {
+	b, err := httpx.ReadBody(r)
+	if errors.Is(err, httpx.ErrTooLarge) {
+		return nil, errTooLarge
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return param.Params{}, nil
+	}
+	ct := r.Header.Get("Content-Type")
+	mt, _, _ := mime.ParseMediaType(ct)
+	switch {
+	case ct == "" && strings.TrimLeft(string(b), " \t\r\n")[0] == '{', mt == "application/json", strings.HasSuffix(mt, "+json"):
+		p, err := param.ParseJSON(b)
+		if err != nil {
+			return nil, errNotJSON
+		}
+		return p, nil
+	case ct == "", mt == "application/x-www-form-urlencoded":
+		p, err := param.ParseForm(string(b))
+		if err != nil {
+			return nil, badRequest("request body is malformed")
+		}
+		return p, nil
+	}
+	return nil, errContentType
+}
+
+// listParams reads parameters from the query string and the body; the query wins.
+func listParams(r *http.Request) (param.Params, error) {
+	b, err := body(r)
+	if err != nil {
+		return nil, err
+	}
+	q, err := param.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, badRequest("query string is malformed")
+	}
+	return param.Merge(q, b), nil
+}
+
+// legacyShape reports whether the client pinned an Omise-Version before
+// 2019-05-29, which names the creation time "created" instead of "created_at".
+func legacyShape(r *http.Request) bool {
+	v := r.Header.Get("Omise-Version")
+	t, err := time.Parse("2006-01-02", v)
+	return err == nil && v < "2019-05-29" && !t.IsZero()
+}
+
+func (s *Server) ok(w http.ResponseWriter, v any) { httpx.WriteJSON(w, http.StatusOK, v) }
+
+// text reads an optional free-text parameter: trimmed, "" when absent, at most 255 chars.
+func text(p param.Params, key, wire string) (string, error) {
+	v, st := p.String(key)
+	if st == param.Invalid {
+		return "", badRequest(wire + " is invalid")
+	}
+	v = strings.TrimSpace(v)
+	if len([]rune(v)) > 255 {
+		return "", badRequest(wire + " is too long")
+	}
+	return v, nil
+}
+
+func intInput(p param.Params, key string) cardvault.IntInput {
+	n, st := p.Int(key)
+	return cardvault.IntInput{N: n, Given: st != param.Absent, Invalid: st == param.Invalid}
+}
+
+// scalar rejects an object, array or boolean where a scalar is expected.
+func scalar(p param.Params, key, wire string) error {
+	switch v, _ := p.Raw(key); v.(type) {
+	case param.Params, []any, map[string]any, bool:
+		return badRequest(wire + " is invalid")
+	}
+	return nil
+}
