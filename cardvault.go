@@ -10,6 +10,8 @@ package cardvault
 import (
 	"context"
 	"time"
+
+	"github.com/cardvault/cardvault/query"
 )
 
 // Mode separates test data from live data. Every object belongs to exactly one
@@ -93,6 +95,28 @@ type Store interface {
 	// DeleteCard destroys a stored card and returns it as it was (ENotFound);
 	// customerID may be "" when ref identifies the card on its own.
 	DeleteCard(ctx context.Context, s Scope, customerID string, ref Ref) (*Card, error)
+
+	// CardByRef returns a stored card by any identity, whoever its customer (ENotFound).
+	CardByRef(ctx context.Context, s Scope, ref Ref) (*Card, error)
+	// StoreCard stores card c for the customer named by customer (ChargeOver
+	// POST). If that customer already holds a card with c's fingerprint, the most
+	// recently stored one is passed to merge instead, which copies the fields
+	// the request carried onto it, and that card is updated (upsert). It returns
+	// the card as stored and whether it is new. ENotFound (Kind "customer"),
+	// EConflict (Field "external_key").
+	StoreCard(ctx context.Context, s Scope, customer Ref, c *Card, merge func(existing *Card)) (*Card, bool, error)
+	// QueryCards returns stored cards matching a ChargeOver query.
+	QueryCards(ctx context.Context, s Scope, q query.Query) ([]*Card, error)
+	// CountCards counts stored cards matching ChargeOver conditions.
+	CountCards(ctx context.Context, s Scope, where []query.Cond) (int, error)
+	// QueryCustomers returns customers matching a ChargeOver query.
+	QueryCustomers(ctx context.Context, s Scope, q query.Query) ([]*Customer, error)
+	// CountCustomers counts customers matching ChargeOver conditions.
+	CountCustomers(ctx context.Context, s Scope, where []query.Cond) (int, error)
+	// UseNonce records a request-signature nonce for a public key at now and
+	// reports false if the same nonce was already recorded at or after
+	// notBefore. Older records may be forgotten.
+	UseNonce(ctx context.Context, keyHash [32]byte, nonce string, now, notBefore time.Time) (bool, error)
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
