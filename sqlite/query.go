@@ -8,7 +8,7 @@ import (
 )
 
 // cardColumnOf and customerColumnOf map ChargeOver field names to SQL
-// expressions. Unset customer text is stored as '' and exposed as NULL so that
+// expressions. Unset customer text is stored as ” and exposed as NULL so that
 // IS:NULL and the "no operator matches NULL" rule hold.
 var (
 	cardColumnOf = map[string]string{
