@@ -1,0 +1,319 @@
+package main_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/json"
+	"io"
+	"math/big"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// binary is the cardvault command built once for these tests.
+var binary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "cardvault-bin")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "cardvault")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stdout, os.Stderr
+	if err := build.Run(); err != nil {
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// proc is a running cardvault server.
+type proc struct {
+	cmd    *exec.Cmd
+	base   string
+	stdout *syncBuffer
+	stderr *syncBuffer
+	done   chan error
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// mustStart starts `cardvault` with args on a free port and waits until it serves.
+func mustStart(t *testing.T, data string, args ...string) *proc {
+	t.Helper()
+	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	p.cmd = exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0"}, args...)...)
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	p.cmd.Env = append(os.Environ(), "CARDVAULT_MASTER_KEY=")
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.done <- p.cmd.Wait() }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+	addrRE := regexp.MustCompile(`"msg":"cardvault serving","addr":"([^"]+)"`)
+	deadline := time.Now().Add(20 * time.Second)
+	for time.Now().Before(deadline) {
+		if m := addrRE.FindStringSubmatch(p.stderr.String()); m != nil {
+			p.base = "http://" + m[1]
+			return p
+		}
+		select {
+		case err := <-p.done:
+			t.Fatalf("cardvault exited: %v\nstderr: %s", err, p.stderr.String())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+	t.Fatalf("cardvault did not start; stderr: %s", p.stderr.String())
+	return nil
+}
+
+// testKeys reads the test key pair printed on first start.
+func (p *proc) testKeys(t *testing.T) (pkey, skey string) {
+	t.Helper()
+	sc := bufio.NewScanner(strings.NewReader(p.stdout.String()))
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) == 3 && f[0] == "public" {
+			pkey = f[2]
+		}
+		if len(f) == 3 && f[0] == "secret" {
+			skey = f[2]
+		}
+	}
+	if pkey == "" || skey == "" {
+		t.Fatalf("no key pair printed; stdout: %q", p.stdout.String())
+	}
+	return pkey, skey
+}
+
+// call sends a form request with Basic auth and decodes the JSON answer.
+func call(t *testing.T, method, u, user, pass string, form url.Values) (int, map[string]any, string) {
+	t.Helper()
+	var body io.Reader
+	if form != nil {
+		body = strings.NewReader(form.Encode())
+	}
+	req, err := http.NewRequest(method, u, body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if form != nil {
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	}
+	req.SetBasicAuth(user, pass)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, _ := io.ReadAll(res.Body)
+	var m map[string]any
+	_ = json.Unmarshal(raw, &m)
+	return res.StatusCode, m, string(raw)
+}
+
+// randomPAN returns a random Luhn-valid 16-digit Visa number.
+func randomPAN(t *testing.T) string {
+	t.Helper()
+	d := []byte("4")
+	for len(d) < 15 {
+		n, _ := rand.Int(rand.Reader, big.NewInt(10))
+		d = append(d, byte('0'+n.Int64()))
+	}
+	for c := byte('0'); c <= '9'; c++ {
+		if luhn(string(append(d, c))) {
+			return string(append(d, c))
+		}
+	}
+	t.Fatal("no check digit")
+	return ""
+}
+
+func luhn(s string) bool {
+	sum, double := 0, false
+	for i := len(s) - 1; i >= 0; i-- {
+		n := int(s[i] - '0')
+		if double {
+			if n *= 2; n > 9 {
+				n -= 9
+			}
+		}
+		sum, double = sum+n, !double
+	}
+	return sum%10 == 0
+}
+
+func tokenForm(pan string) url.Values {
+	return url.Values{"card[name]": {"JOHN DOE"}, "card[number]": {pan}, "card[expiration_month]": {"12"},
+		"card[expiration_year]": {"2030"}, "card[security_code]": {"123"}}
+}
+
+// TestWalkthrough is the README's acceptance walk-through against the real binary.
+func TestWalkthrough(t *testing.T) {
+	p := mustStart(t, t.TempDir())
+	pk, sk := p.testKeys(t)
+	st, tok, raw := call(t, "POST", p.base+"/tokens", pk, "", tokenForm("4242 4242 4242 4242"))
+	if st != 200 || tok["object"] != "token" {
+		t.Fatalf("POST /tokens = %d %s", st, raw)
+	}
+	st, cust, raw := call(t, "POST", p.base+"/customers", sk, "", url.Values{"email": {"john@example.com"}, "card": {tok["id"].(string)}})
+	if st != 200 || cust["object"] != "customer" {
+		t.Fatalf("POST /customers = %d %s", st, raw)
+	}
+	st, list, raw := call(t, "GET", p.base+"/customers/"+cust["id"].(string)+"/cards", sk, "", nil)
+	if st != 200 || list["total"] != float64(1) {
+		t.Fatalf("GET cards = %d %s", st, raw)
+	}
+	if st, _, raw := call(t, "GET", p.base+"/healthz", "", "", nil); st != 200 || !strings.Contains(raw, `"ok"`) {
+		t.Fatalf("healthz = %d %s", st, raw)
+	}
+}
+
+// TestAccountCreateWhileServing creates an account on the store a server is using.
+func TestAccountCreateWhileServing(t *testing.T) {
+	data := t.TempDir()
+	p := mustStart(t, data)
+	out, err := exec.Command(binary, "--data", data, "account", "create", "--json", "--name", "shop").Output()
+	if err != nil {
+		t.Fatalf("account create: %v", err)
+	}
+	var acct struct {
+		ID   string `json:"id"`
+		Test struct{ PublicKey, SecretKey string } `json:"test"`
+		Live struct {
+			PublicKey string `json:"public_key"`
+			SecretKey string `json:"secret_key"`
+		} `json:"live"`
+	}
+	if err := json.Unmarshal(out, &acct); err != nil || !strings.HasPrefix(acct.ID, "acct_") {
+		t.Fatalf("account create --json = %q (%v)", out, err)
+	}
+	if !strings.HasPrefix(acct.Live.PublicKey, "pkey_") || strings.HasPrefix(acct.Live.PublicKey, "pkey_test_") {
+		t.Fatalf("live public key = %q", acct.Live.PublicKey)
+	}
+	st, tok, raw := call(t, "POST", p.base+"/tokens", acct.Live.PublicKey, "", tokenForm("4242424242424242"))
+	if st != 200 || tok["livemode"] != true {
+		t.Fatalf("live token with new account = %d %s", st, raw)
+	}
+	if st, _, _ := call(t, "GET", p.base+"/customers", acct.Live.SecretKey, "", nil); st != 200 {
+		t.Fatalf("list with new live secret key = %d", st)
+	}
+}
+
+// TestCrashDurability kills the server with SIGKILL while clients write, then
+// checks that every acknowledged write survived.
+func TestCrashDurability(t *testing.T) {
+	data := t.TempDir()
+	p := mustStart(t, data)
+	pk, sk := p.testKeys(t)
+	var mu sync.Mutex
+	var acked []string
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for w := 0; w < 4; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				id, ok := createCustomer(p.base, pk, sk, randomPAN(t))
+				if ok {
+					mu.Lock()
+					acked = append(acked, id)
+					mu.Unlock()
+				}
+			}
+		}()
+	}
+	time.Sleep(1500 * time.Millisecond)
+	if err := p.cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	<-p.done
+	p.done <- nil // for the cleanup
+	cancel()
+	wg.Wait()
+	if len(acked) < 5 {
+		t.Fatalf("only %d writes acknowledged before the crash", len(acked))
+	}
+	q := mustStart(t, data)
+	for _, id := range acked {
+		if st, c, raw := call(t, "GET", q.base+"/customers/"+id, sk, "", nil); st != 200 || c["cards"].(map[string]any)["total"] != float64(1) {
+			t.Fatalf("acknowledged customer %s after crash: %d %s", id, st, raw)
+		}
+	}
+	t.Logf("%d acknowledged customers (each with a card) all present after kill -9", len(acked))
+}
+
+// createCustomer tokenizes pan and attaches it to a new customer; ok only when both succeeded.
+func createCustomer(base, pk, sk, pan string) (string, bool) {
+	tok, ok := post(base+"/tokens", pk, tokenForm(pan))
+	if !ok {
+		return "", false
+	}
+	cust, ok := post(base+"/customers", sk, url.Values{"card": {tok}})
+	return cust, ok
+}
+
+func post(u, key string, form url.Values) (string, bool) {
+	req, _ := http.NewRequest("POST", u, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth(key, "")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", false
+	}
+	defer res.Body.Close()
+	var m struct{ ID string }
+	if res.StatusCode != 200 || json.NewDecoder(res.Body).Decode(&m) != nil || m.ID == "" {
+		return "", false
+	}
+	return m.ID, true
+}
+
+// TestGracefulShutdown checks that SIGTERM stops the server cleanly.
+func TestGracefulShutdown(t *testing.T) {
+	p := mustStart(t, t.TempDir())
+	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case err := <-p.done:
+		p.done <- err
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, p.stderr.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("server did not stop after SIGTERM")
+	}
+	if !strings.Contains(p.stderr.String(), "shutting down") {
+		t.Errorf("no shutdown log line")
+	}
+}
