@@ -4,6 +4,7 @@ go 1.26.8
 
 require (
 	github.com/alecthomas/kong v1.17.0
+	github.com/omise/omise-go v1.7.2
 	modernc.org/sqlite v1.60.1
 )
 

@@ -206,7 +206,7 @@ func TestAccountCreateWhileServing(t *testing.T) {
 		t.Fatalf("account create: %v", err)
 	}
 	var acct struct {
-		ID   string `json:"id"`
+		ID   string                                `json:"id"`
 		Test struct{ PublicKey, SecretKey string } `json:"test"`
 		Live struct {
 			PublicKey string `json:"public_key"`
