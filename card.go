@@ -56,9 +56,10 @@ type Token struct {
 	Card      *Card
 }
 
-// Expired reports whether an unused token's TTL has passed at now.
+// Expired reports whether an unused token's TTL has passed at now: a token
+// is valid through created+ttl inclusive, the same bound attaching uses.
 func (t *Token) Expired(now time.Time, ttl time.Duration) bool {
-	return !now.Before(t.CreatedAt.Add(ttl))
+	return now.After(t.CreatedAt.Add(ttl))
 }
 
 // Customer holds stored cards. It is shared by both dialects.

@@ -111,7 +111,7 @@ func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID strin
 		return nil, 0, err
 	}
 	cards, err := scanCards(db.r.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
-		WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, rowid `+dir(p)+`
+		WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+`
 		LIMIT ? OFFSET ?`, customerID, lo, hi, p.Limit, p.Offset))
 	return cards, total, err
 }

@@ -37,7 +37,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)",
 		"foreign_keys(1)", "secure_delete(1)"}
 	q := url.Values{"_pragma": pragmas, "_txlock": {"immediate"}}
-	dsn := "file:" + path + "?" + q.Encode()
+	// The path is part of a URI: escape the characters that would end it early.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	dsn := "file:" + esc + "?" + q.Encode()
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, err

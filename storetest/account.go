@@ -1,0 +1,165 @@
+package storetest
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/cardvault/cardvault"
+)
+
+var accountTests = []subtest{
+	{"APIKeyByHash", testAPIKeyByHash},
+	{"APIKeyUnknownHash", testAPIKeyUnknownHash},
+	{"CountAccounts", testCountAccounts},
+	{"DataKeys", testDataKeys},
+	{"Authenticate", testAuthenticate},
+	{"AuthenticateGarbage", testAuthenticateGarbage},
+	{"Ping", testPing},
+}
+
+// presentedKey is one of an account's four generated keys.
+type presentedKey struct {
+	name string
+	key  cardvault.Secret
+	mode cardvault.Mode
+	kind cardvault.KeyKind
+	pair cardvault.KeyPair
+}
+
+func fourKeys(f *Fixture) []presentedKey {
+	return []presentedKey{
+		{"pkey_test", f.A.Test.PublicKey, cardvault.Test, cardvault.PublicKey, f.A.Test},
+		{"skey_test", f.A.Test.SecretKey, cardvault.Test, cardvault.SecretKey, f.A.Test},
+		{"pkey_live", f.A.Live.PublicKey, cardvault.Live, cardvault.PublicKey, f.A.Live},
+		{"skey_live", f.A.Live.SecretKey, cardvault.Live, cardvault.SecretKey, f.A.Live},
+	}
+}
+
+func testAPIKeyByHash(t *testing.T, f *Fixture) {
+	for _, k := range fourKeys(f) {
+		t.Run(k.name, func(t *testing.T) {
+			h := cardvault.HashKey(k.key)
+			rec, err := f.Store.APIKey(f.Ctx, h)
+			noErr(t, "APIKey", err)
+			want := cardvault.APIKey{Hash: h, AccountID: f.A.ID, Mode: k.mode, Kind: k.kind,
+				SealedSecret: rec.SealedSecret, CreatedAt: ms(Epoch)}
+			wantSame(t, "APIKey", rec, &want)
+			if k.kind == cardvault.SecretKey {
+				if len(rec.SealedSecret) != 0 {
+					t.Errorf("secret key record: SealedSecret has %d bytes, want none", len(rec.SealedSecret))
+				}
+				return
+			}
+			sk, err := f.Vault.SecretKeyOf(rec)
+			noErr(t, "SecretKeyOf", err)
+			if !sk.Equal(k.pair.SecretKey) {
+				t.Errorf("public key record: sealed secret does not open to the pair's secret key")
+			}
+		})
+	}
+}
+
+func testAPIKeyUnknownHash(t *testing.T, f *Fixture) {
+	_, err := f.Store.APIKey(f.Ctx, cardvault.HashKey(cardvault.NewKey(cardvault.SecretKey, cardvault.Test)))
+	wantNotFound(t, "APIKey(unknown hash)", err, "")
+	_, err = f.Store.APIKey(f.Ctx, [32]byte{})
+	wantNotFound(t, "APIKey(zero hash)", err, "")
+}
+
+func testCountAccounts(t *testing.T, f *Fixture) {
+	n, err := f.Store.CountAccounts(f.Ctx)
+	noErr(t, "CountAccounts", err)
+	if n != 2 {
+		t.Errorf("CountAccounts with accounts A and B = %d, want 2", n)
+	}
+	s := f.Open(t)
+	n, err = s.CountAccounts(f.Ctx)
+	noErr(t, "CountAccounts(empty)", err)
+	if n != 0 {
+		t.Errorf("CountAccounts on an empty store = %d, want 0", n)
+	}
+	v, _ := MustVault(t, s)
+	MustAccount(t, v)
+	if n, err = s.CountAccounts(f.Ctx); err != nil || n != 1 {
+		t.Errorf("CountAccounts after one CreateAccount = %d, %v; want 1, nil", n, err)
+	}
+}
+
+func testDataKeys(t *testing.T, f *Fixture) {
+	cur, err := f.Store.CurrentDataKey(f.Ctx, f.A.ID)
+	noErr(t, "CurrentDataKey(A)", err)
+	if cur.AccountID != f.A.ID || cur.Version != 1 || len(cur.Wrapped) == 0 || !cur.CreatedAt.Equal(ms(Epoch)) {
+		t.Errorf("CurrentDataKey(A) = {%s v%d %d bytes %s}, want {%s v1 non-empty %s}",
+			cur.AccountID, cur.Version, len(cur.Wrapped), cur.CreatedAt, f.A.ID, ms(Epoch))
+	}
+	v1, err := f.Store.DataKey(f.Ctx, f.A.ID, 1)
+	noErr(t, "DataKey(A, 1)", err)
+	wantSame(t, "DataKey(A, 1) vs CurrentDataKey(A)", v1, cur)
+
+	// The key must be usable: seal under it and open under the stored copy.
+	ct, err := f.Vault.Keys.Seal(cur, "card_x", []byte("payload"))
+	noErr(t, "Seal under the stored data key", err)
+	if pt, err := f.Vault.Keys.Open(v1, "card_x", ct); err != nil || string(pt) != "payload" {
+		t.Errorf("Open under DataKey(A, 1) = %q, %v; want \"payload\", nil", pt, err)
+	}
+
+	b, err := f.Store.DataKey(f.Ctx, f.B.ID, 1)
+	noErr(t, "DataKey(B, 1)", err)
+	if b.AccountID != f.B.ID || string(b.Wrapped) == string(cur.Wrapped) {
+		t.Errorf("DataKey(B, 1): account %s, same wrapped bytes as A's = %t; want account %s, different bytes",
+			b.AccountID, string(b.Wrapped) == string(cur.Wrapped), f.B.ID)
+	}
+	_, err = f.Store.DataKey(f.Ctx, f.A.ID, 2)
+	wantNotFound(t, "DataKey(A, 2)", err, "")
+	_, err = f.Store.DataKey(f.Ctx, "acct_0000000000000000000", 1)
+	wantNotFound(t, "DataKey(unknown account, 1)", err, "")
+	_, err = f.Store.CurrentDataKey(f.Ctx, "acct_0000000000000000000")
+	wantNotFound(t, "CurrentDataKey(unknown account)", err, "")
+}
+
+func testAuthenticate(t *testing.T, f *Fixture) {
+	for _, k := range fourKeys(f) {
+		t.Run(k.name, func(t *testing.T) {
+			rec, err := f.Vault.Authenticate(f.Ctx, k.key)
+			noErr(t, "Authenticate", err)
+			if rec.AccountID != f.A.ID || rec.Mode != k.mode || rec.Kind != k.kind {
+				t.Errorf("Authenticate = {%s %v kind %d}, want {%s %v kind %d}",
+					rec.AccountID, rec.Mode, rec.Kind, f.A.ID, k.mode, k.kind)
+			}
+			if got, want := rec.Scope(), (cardvault.Scope{AccountID: f.A.ID, Mode: k.mode}); got != want {
+				t.Errorf("Scope() = %+v, want %+v", got, want)
+			}
+		})
+	}
+	rec, err := f.Vault.Authenticate(f.Ctx, f.B.Test.SecretKey)
+	noErr(t, "Authenticate(B's skey_test)", err)
+	if rec.AccountID != f.B.ID {
+		t.Errorf("Authenticate(B's skey_test).AccountID = %s, want %s", rec.AccountID, f.B.ID)
+	}
+}
+
+func testAuthenticateGarbage(t *testing.T, f *Fixture) {
+	sk := f.A.Test.SecretKey.Reveal()
+	for _, tc := range []struct{ name, key string }{
+		{"empty", ""},
+		{"garbage", "garbage"},
+		{"unknown_well_formed", cardvault.NewKey(cardvault.SecretKey, cardvault.Test).Reveal()},
+		{"secret_suffix_as_public", "pkey_test_" + strings.TrimPrefix(sk, "skey_test_")},
+		{"test_suffix_as_live", "skey_" + strings.TrimPrefix(sk, "skey_test_")},
+		{"upper_case", strings.ToUpper(sk)},
+		{"truncated", sk[:len(sk)-1]},
+		{"trailing_space", sk + " "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rec, err := f.Vault.Authenticate(f.Ctx, cardvault.NewSecret(tc.key))
+			if rec != nil {
+				t.Errorf("Authenticate returned a record for account %s", rec.AccountID)
+			}
+			wantCode(t, "Authenticate", err, cardvault.EUnauthorized, "")
+		})
+	}
+}
+
+func testPing(t *testing.T, f *Fixture) {
+	noErr(t, "Ping", f.Store.Ping(f.Ctx))
+}
