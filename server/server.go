@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardvault/cardvault/chargeoverapi"
 	"github.com/cardvault/cardvault/internal/httpx"
 	"github.com/cardvault/cardvault/omiseapi"
 	"github.com/cardvault/cardvault/vault"
@@ -20,8 +21,32 @@ import (
 // Handler returns the whole HTTP surface of a vault.
 func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
 	omise := omiseapi.New(v, log)
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, r *http.Request) {
+	chargeover := chargeoverapi.New(v, log)
+	health := healthz(v, log)
+	// No ServeMux here: it would redirect unclean paths (//, ..) before either
+	// dialect authenticates; each dialect answers those itself.
+	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/healthz":
+			health(w, r)
+		case isChargeOver(r):
+			chargeover.ServeHTTP(w, r)
+		default:
+			omise.ServeHTTP(w, r)
+		}
+	})
+	return httpx.Log(log, root, func(w http.ResponseWriter, r *http.Request) {
+		if isChargeOver(r) {
+			chargeoverapi.WritePanic(w, r)
+			return
+		}
+		omiseapi.WritePanic(w, r)
+	})
+}
+
+// healthz answers 200 while the store answers, 503 otherwise. No auth.
+func healthz(v *vault.Vault, log *slog.Logger) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		httpx.SetRoute(r, "/healthz")
 		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 		defer cancel()
@@ -31,17 +56,11 @@ func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
 			return
 		}
 		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	mux.Handle("/", omise)
-	return httpx.Log(log, mux, func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			httpx.WriteJSON(w, http.StatusInternalServerError, map[string]any{"code": 500, "status": "Error",
-				"message": "Internal server error.", "details": map[string]any{}, "response": false})
-			return
-		}
-		omiseapi.WritePanic(w, r)
-	})
+	}
 }
+
+// isChargeOver reports whether a request belongs to the ChargeOver dialect.
+func isChargeOver(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
 
 // Serve serves h on l until ctx ends, then shuts down gracefully: in-flight
 // requests finish (up to drain), new connections are refused.

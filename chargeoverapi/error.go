@@ -1,0 +1,168 @@
+package chargeoverapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/query"
+)
+
+// apiError is an error as a ChargeOver client sees it (API.md §3.8). details
+// never holds client text.
+type apiError struct {
+	status  int
+	message string
+	details map[string]string
+}
+
+func (e *apiError) Error() string { return e.message }
+
+// The messages of §3.8.
+const (
+	msgBadParam   = "Missing or invalid parameter."
+	msgNoData     = "A required parameter was missing: No data."
+	msgAuthPrefix = "Invalid or incorrect authorization ["
+	msgNoCard     = "This credit card does not exist."
+	msgNoCustomer = "This customer does not exist."
+	msgInternal   = "Internal server error."
+)
+
+// badParam is a 400 "Missing or invalid parameter." with one detail.
+func badParam(field, problem string) *apiError {
+	return &apiError{http.StatusBadRequest, msgBadParam, map[string]string{field: problem}}
+}
+
+// authError is a 401 with the bracketed reason of §3.8.
+func authError(reason string) *apiError {
+	return &apiError{http.StatusUnauthorized, msgAuthPrefix + reason + "]", nil}
+}
+
+var (
+	errMissingAuth = authError("Missing (basic) authorization header.")
+	errCredentials = authError("Invalid API credentials.")
+	errSignature   = authError("Invalid signature.")
+	errTimestamp   = authError("Request timestamp out of range.")
+	errNonce       = authError("Nonce already used.")
+	errPath        = badParam("path", "unsupported")
+	errQuery       = badParam("query", "malformed")
+	errNotObject   = badParam("body", "not a JSON object")
+	errTooLarge    = badParam("body", "too large")
+	errNoData      = &apiError{http.StatusBadRequest, msgNoData, nil}
+	errInternal    = &apiError{http.StatusInternalServerError, msgInternal, nil}
+)
+
+// errType is the 400 for an object type that is not supported.
+func errType(t *target) *apiError {
+	return &apiError{http.StatusBadRequest, "The object type requested is not supported: " + t.signature(), nil}
+}
+
+// errCommand is the 400 for a supported type with an unsupported command.
+func errCommand(t *target) *apiError {
+	return &apiError{http.StatusBadRequest, "The command requested is not supported: " + t.signature(), nil}
+}
+
+// echo applies the echo rule of §1.5 to non-empty client text.
+func echo(s string) string {
+	if s == "" {
+		return ""
+	}
+	return httpx.Echo(s)
+}
+
+// toAPI is the one table from errors to ChargeOver errors. kind is the
+// cardvault Kind of the objects the route serves ("card" or "customer"): an
+// ENotFound of that kind is the route's 404, while an ENotFound of another
+// kind (the customer named in a card POST) is a bad parameter.
+func toAPI(err error, kind string) *apiError {
+	var ae *apiError
+	if errors.As(err, &ae) {
+		return ae
+	}
+	var qe *query.Error
+	if errors.As(err, &qe) {
+		return &apiError{http.StatusBadRequest, msgBadParam, qe.Details}
+	}
+	if errors.Is(err, httpx.ErrTooLarge) {
+		return errTooLarge
+	}
+	e := cardvault.AsError(err)
+	switch e.Code {
+	case cardvault.ENotFound:
+		return notFound(e.Kind, kind)
+	case cardvault.EInvalidCard:
+		return badParam("creditcard", cardvault.JoinClauses(e.Clauses))
+	case cardvault.EInvalid:
+		return badParam(e.Field, "invalid")
+	case cardvault.ETooLong:
+		return badParam(e.Field, "too long")
+	case cardvault.EConflict:
+		return badParam(e.Field, "already in use")
+	case cardvault.EUnauthorized:
+		return errCredentials
+	}
+	return errInternal
+}
+
+// notFound maps ENotFound of object kind got on a route serving kind want.
+func notFound(got, want string) *apiError {
+	switch {
+	case got == want && got == "card":
+		return &apiError{http.StatusNotFound, msgNoCard, nil}
+	case got == want && got == "customer":
+		return &apiError{http.StatusNotFound, msgNoCustomer, nil}
+	case got == "customer":
+		return badParam("customer_id", "not found")
+	}
+	return errInternal
+}
+
+// envelope is every response body of the dialect (§3.1), keys in this order.
+type envelope struct {
+	Code     int               `json:"code"`
+	Status   string            `json:"status"`
+	Message  string            `json:"message"`
+	Details  map[string]string `json:"details"`
+	Response any               `json:"response"`
+}
+
+// writeEnvelope writes a response. details may be nil (rendered as {}).
+func writeEnvelope(w http.ResponseWriter, code int, msg string, details map[string]string, resp any) {
+	if details == nil {
+		details = map[string]string{}
+	}
+	status := "OK"
+	if code >= 400 {
+		status = "Error"
+	}
+	b, err := json.Marshal(envelope{code, status, msg, details, resp})
+	if err != nil {
+		code = http.StatusInternalServerError
+		b, _ = json.Marshal(envelope{code, "Error", msgInternal, map[string]string{}, false})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	_, _ = w.Write(b)
+}
+
+// writeError answers with err mapped through toAPI; internal errors are
+// logged with the request id and shown as the generic 500.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string, err error) {
+	e := toAPI(err, kind)
+	if e.status >= 500 {
+		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+	}
+	var resp any = false
+	if e.status == http.StatusNotFound {
+		resp = nil
+	}
+	writeEnvelope(w, e.status, e.message, e.details, resp)
+}
+
+// WritePanic answers a /api/ request whose handler panicked with the
+// dialect's 500 envelope.
+func WritePanic(w http.ResponseWriter, _ *http.Request) {
+	writeEnvelope(w, errInternal.status, errInternal.message, nil, false)
+}
