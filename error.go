@@ -20,6 +20,7 @@ const (
 	EUsedToken    Code = "used_token"    // the token was already attached
 	ETokenExpired Code = "token_expired" // the token's TTL has passed
 	EUnauthorized Code = "unauthorized"  // no, unknown or wrong key
+	ERateLimited  Code = "rate_limited"  // the key's request rate is exceeded; RetryAfter says for how long
 )
 
 // Error is the one error type of the domain. What a client may see (Code, Kind,
@@ -30,7 +31,9 @@ type Error struct {
 	ID      string   // the id that was looked up, as the client gave it
 	Field   string   // the parameter for EInvalid, ETooLong, EConflict
 	Clauses []string // invalid_card clauses in catalogue order
-	Err     error    // cause, for logs only
+	// RetryAfter is the wait in whole seconds for ERateLimited.
+	RetryAfter int
+	Err        error // cause, for logs only
 }
 
 // Error describes the error without client-supplied values.

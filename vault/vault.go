@@ -14,6 +14,7 @@ import (
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/iin"
 	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/ratelimit"
 )
 
 // TombstoneTTL is how long an expired token's id keeps answering "expired"
@@ -27,6 +28,8 @@ type Vault struct {
 	TokenTTL time.Duration
 	Now      func() time.Time
 	Log      *slog.Logger
+	// Limiter limits requests per API key; nil allows everything.
+	Limiter *ratelimit.Limiter
 
 	dks sync.Map // account id → cardvault.DataKey (current)
 }
@@ -90,6 +93,15 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
 	}
 	return rec, nil
+}
+
+// Allow charges one request to an authenticated key (ERateLimited when its
+// rate is exceeded). Dialects call it right after authentication.
+func (v *Vault) Allow(rec *cardvault.APIKey) error {
+	if ok, wait := v.Limiter.Allow(rec.Hash, time.Now()); !ok {
+		return &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: ratelimit.RetryAfter(wait)}
+	}
+	return nil
 }
 
 // SecretKeyOf opens the secret key sealed on a public key's record.
