@@ -49,7 +49,7 @@ func (s *Server) basicAuth(r *http.Request) (*call, error) {
 	if pub.AccountID != sec.AccountID || pub.Mode != sec.Mode {
 		return nil, errCredentials
 	}
-	return &call{scope: pub.Scope()}, nil
+	return &call{key: pub, scope: pub.Scope()}, nil
 }
 
 // key looks a presented key up and checks its kind.
@@ -83,7 +83,7 @@ func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
 	if d := now.Unix() - sig.timestamp; d > maxClockSkew || d < -maxClockSkew {
 		return nil, errTimestamp
 	}
-	c := &call{scope: rec.Scope()}
+	c := &call{key: rec, scope: rec.Scope()}
 	body, err := c.readBody(r)
 	if err != nil {
 		return nil, errSignature // a body that cannot be read cannot be verified

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/internal/httpx"
@@ -13,9 +14,10 @@ import (
 // apiError is an error as a ChargeOver client sees it (API.md §3.8). details
 // never holds client text.
 type apiError struct {
-	status  int
-	message string
-	details map[string]string
+	status     int
+	message    string
+	details    map[string]string
+	retryAfter int // seconds, for 429
 }
 
 func (e *apiError) Error() string { return e.message }
@@ -32,12 +34,12 @@ const (
 
 // badParam is a 400 "Missing or invalid parameter." with one detail.
 func badParam(field, problem string) *apiError {
-	return &apiError{http.StatusBadRequest, msgBadParam, map[string]string{field: problem}}
+	return &apiError{status: http.StatusBadRequest, message: msgBadParam, details: map[string]string{field: problem}}
 }
 
 // authError is a 401 with the bracketed reason of §3.8.
 func authError(reason string) *apiError {
-	return &apiError{http.StatusUnauthorized, msgAuthPrefix + reason + "]", nil}
+	return &apiError{status: http.StatusUnauthorized, message: msgAuthPrefix + reason + "]"}
 }
 
 var (
@@ -50,18 +52,18 @@ var (
 	errQuery       = badParam("query", "malformed")
 	errNotObject   = badParam("body", "not a JSON object")
 	errTooLarge    = badParam("body", "too large")
-	errNoData      = &apiError{http.StatusBadRequest, msgNoData, nil}
-	errInternal    = &apiError{http.StatusInternalServerError, msgInternal, nil}
+	errNoData      = &apiError{status: http.StatusBadRequest, message: msgNoData}
+	errInternal    = &apiError{status: http.StatusInternalServerError, message: msgInternal}
 )
 
 // errType is the 400 for an object type that is not supported.
 func errType(t *target) *apiError {
-	return &apiError{http.StatusBadRequest, "The object type requested is not supported: " + t.signature(), nil}
+	return &apiError{status: http.StatusBadRequest, message: "The object type requested is not supported: " + t.signature()}
 }
 
 // errCommand is the 400 for a supported type with an unsupported command.
 func errCommand(t *target) *apiError {
-	return &apiError{http.StatusBadRequest, "The command requested is not supported: " + t.signature(), nil}
+	return &apiError{status: http.StatusBadRequest, message: "The command requested is not supported: " + t.signature()}
 }
 
 // echo applies the echo rule of §1.5 to non-empty client text.
@@ -83,7 +85,7 @@ func toAPI(err error, kind string) *apiError {
 	}
 	var qe *query.Error
 	if errors.As(err, &qe) {
-		return &apiError{http.StatusBadRequest, msgBadParam, qe.Details}
+		return &apiError{status: http.StatusBadRequest, message: msgBadParam, details: qe.Details}
 	}
 	if errors.Is(err, httpx.ErrTooLarge) {
 		return errTooLarge
@@ -102,6 +104,8 @@ func toAPI(err error, kind string) *apiError {
 		return badParam(e.Field, "already in use")
 	case cardvault.EUnauthorized:
 		return errCredentials
+	case cardvault.ERateLimited:
+		return &apiError{status: http.StatusTooManyRequests, message: "Too many requests.", retryAfter: e.RetryAfter}
 	}
 	return errInternal
 }
@@ -110,9 +114,9 @@ func toAPI(err error, kind string) *apiError {
 func notFound(got, want string) *apiError {
 	switch {
 	case got == want && got == "card":
-		return &apiError{http.StatusNotFound, msgNoCard, nil}
+		return &apiError{status: http.StatusNotFound, message: msgNoCard}
 	case got == want && got == "customer":
-		return &apiError{http.StatusNotFound, msgNoCustomer, nil}
+		return &apiError{status: http.StatusNotFound, message: msgNoCustomer}
 	case got == "customer":
 		return badParam("customer_id", "not found")
 	}
@@ -153,6 +157,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string,
 	e := toAPI(err, kind)
 	if e.status >= 500 {
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+	}
+	if e.retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))
 	}
 	var resp any = false
 	if e.status == http.StatusNotFound {

@@ -9,6 +9,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/cardvault/cardvault/ratelimit"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/vault"
 )
@@ -17,6 +18,8 @@ import (
 type ServeCmd struct {
 	Addr     string        `name:"addr" env:"CARDVAULT_ADDR" default:"127.0.0.1:8080" help:"Listen address."`
 	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens."`
+	Rate     float64       `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" default:"100" help:"Requests per second per API key (0: unlimited)."`
+	Burst    int           `name:"rate-burst" env:"CARDVAULT_RATE_BURST" default:"200" help:"Burst size of the per-key rate limit."`
 }
 
 // Run serves until SIGINT or SIGTERM.
@@ -30,6 +33,7 @@ func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	}
 	defer store.Close()
 	v := vault.New(store, kr, c.TokenTTL, log)
+	v.Limiter = ratelimit.New(c.Rate, c.Burst)
 	if err := firstAccount(ctx, v); err != nil {
 		return err
 	}
