@@ -70,7 +70,7 @@ func (s *syncBuffer) String() string {
 func mustStart(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
 	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0"}, args...)...)
+	p.cmd = exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
 	p.cmd.Env = append(os.Environ(), "CARDVAULT_MASTER_KEY=")
 	if err := p.cmd.Start(); err != nil {
