@@ -69,6 +69,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	p, err := body(r)
 	if err == nil {
 		var f customerFields
+		delete(p, "default_card") // not a create parameter (§2.2): ignored like any unknown one
 		if f, err = parseCustomer(p); err == nil {
 			c := &cardvault.Customer{Metadata: f.metadata}
 			if f.email != nil {

@@ -72,7 +72,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
 	_, pattern := s.mux.Handler(r)
-	if pattern == "" || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" {
+	if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" {
 		httpx.SetRoute(r, "omise:unmatched")
 		s.writeError(w, r, errPathNotFound)
 		return
