@@ -2,6 +2,7 @@ package omiseapi
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/cardvault/cardvault"
@@ -10,24 +11,27 @@ import (
 
 // apiError is an error as an Omise client sees it.
 type apiError struct {
-	Status  int
-	Code    string
-	Message string
+	Status     int
+	Code       string
+	Message    string
+	RetryAfter int // seconds, for 429
 }
 
 func (e *apiError) Error() string { return e.Code + ": " + e.Message }
 
-func badRequest(msg string) *apiError { return &apiError{http.StatusBadRequest, "bad_request", msg} }
+func badRequest(msg string) *apiError {
+	return &apiError{Status: http.StatusBadRequest, Code: "bad_request", Message: msg}
+}
 
 var (
-	errAuth         = &apiError{http.StatusUnauthorized, "authentication_failure", "authentication failed"}
-	errPathNotFound = &apiError{http.StatusNotFound, "not_found", "the requested path was not found"}
+	errAuth         = &apiError{Status: http.StatusUnauthorized, Code: "authentication_failure", Message: "authentication failed"}
+	errPathNotFound = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "the requested path was not found"}
 	errNotJSON      = badRequest("request body is not valid JSON")
 	errTooLarge     = badRequest("request body is too large")
 	errContentType  = badRequest("content type is not supported")
-	errMissingCard  = &apiError{http.StatusBadRequest, "missing_card", "request contains no card parameters"}
-	errCardToken    = &apiError{http.StatusBadRequest, "invalid_card_token", "invalid card token"}
-	errInternal     = &apiError{http.StatusInternalServerError, "internal_error", "internal error"}
+	errMissingCard  = &apiError{Status: http.StatusBadRequest, Code: "missing_card", Message: "request contains no card parameters"}
+	errCardToken    = &apiError{Status: http.StatusBadRequest, Code: "invalid_card_token", Message: "invalid card token"}
+	errInternal     = &apiError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
 )
 
 // toAPI is the one table from domain errors to Omise errors.
@@ -38,19 +42,22 @@ func toAPI(err error) *apiError {
 	e := cardvault.AsError(err)
 	switch e.Code {
 	case cardvault.ENotFound:
-		return &apiError{http.StatusNotFound, "not_found", e.Kind + " " + httpx.Echo(e.ID) + " was not found"}
+		return &apiError{Status: http.StatusNotFound, Code: "not_found", Message: e.Kind + " " + httpx.Echo(e.ID) + " was not found"}
 	case cardvault.EInvalidCard:
-		return &apiError{http.StatusBadRequest, "invalid_card", cardvault.JoinClauses(e.Clauses)}
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_card", Message: cardvault.JoinClauses(e.Clauses)}
 	case cardvault.EUsedToken:
-		return &apiError{http.StatusBadRequest, "used_token", "token was already used"}
+		return &apiError{Status: http.StatusBadRequest, Code: "used_token", Message: "token was already used"}
 	case cardvault.ETokenExpired:
-		return &apiError{http.StatusBadRequest, "invalid_card_token", "token " + httpx.Echo(e.ID) + " has expired"}
+		return &apiError{Status: http.StatusBadRequest, Code: "invalid_card_token", Message: "token " + httpx.Echo(e.ID) + " has expired"}
 	case cardvault.EInvalid, cardvault.EConflict:
 		return badRequest(e.Field + " is invalid")
 	case cardvault.ETooLong:
 		return badRequest(e.Field + " is too long")
 	case cardvault.EUnauthorized:
 		return errAuth
+	case cardvault.ERateLimited:
+		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many requests",
+			RetryAfter: e.RetryAfter}
 	}
 	return errInternal
 }
@@ -64,6 +71,9 @@ type errorJSON struct {
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	e := toAPI(err)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
 	if e.Status >= 500 {
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
 	}

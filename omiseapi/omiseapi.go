@@ -66,6 +66,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.RawPath = ""
 	}
 	key, err := s.authenticate(r)
+	if err == nil {
+		err = s.v.Allow(key)
+	}
 	if err != nil {
 		s.writeError(w, r, err)
 		return
