@@ -31,7 +31,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 // CountAccounts returns the number of accounts.
 func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	var n int
-	err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
+	err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
 	return n, err
 }
 
@@ -39,7 +39,7 @@ func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, error) {
 	k := cardvault.APIKey{Hash: hash}
 	var created int64
-	err := db.r.QueryRowContext(ctx, `SELECT account_id, mode, kind, sealed_secret, created_at FROM api_keys WHERE hash = ?`,
+	err := db.rq.QueryRowContext(ctx, `SELECT account_id, mode, kind, sealed_secret, created_at FROM api_keys WHERE hash = ?`,
 		hash[:]).Scan(&k.AccountID, &k.Mode, &k.Kind, &k.SealedSecret, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardvault.NotFound("api_key", "")
@@ -62,7 +62,7 @@ func (db *DB) CurrentDataKey(ctx context.Context, accountID string) (cardvault.D
 func (db *DB) dataKey(ctx context.Context, q string, args ...any) (cardvault.DataKey, error) {
 	var dk cardvault.DataKey
 	var created int64
-	err := db.r.QueryRowContext(ctx, q, args...).Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created)
+	err := db.rq.QueryRowContext(ctx, q, args...).Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return dk, cardvault.NotFound("data_key", "")
 	}

@@ -93,24 +93,24 @@ func storedCard(ctx context.Context, q queryer, s cardvault.Scope, customerID, c
 
 // Card returns a stored card of a customer (ENotFound: customer or card).
 func (db *DB) Card(ctx context.Context, s cardvault.Scope, customerID, cardID string) (*cardvault.Card, error) {
-	if _, err := customerByRef(ctx, db.r, s, cardvault.Ref{ID: customerID}); err != nil {
+	if _, err := customerByRef(ctx, db.rq, s, cardvault.Ref{ID: customerID}); err != nil {
 		return nil, err
 	}
-	return storedCard(ctx, db.r, s, customerID, cardID)
+	return storedCard(ctx, db.rq, s, customerID, cardID)
 }
 
 // ListCards returns a page of a customer's cards and the count in the window.
 func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
-	if _, err := customerByRef(ctx, db.r, s, cardvault.Ref{ID: customerID}); err != nil {
+	if _, err := customerByRef(ctx, db.rq, s, cardvault.Ref{ID: customerID}); err != nil {
 		return nil, 0, err
 	}
 	lo, hi := window(p)
 	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ?`,
+	if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ?`,
 		customerID, lo, hi).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	cards, err := scanCards(db.r.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
+	cards, err := scanCards(db.rq.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
 		WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+`
 		LIMIT ? OFFSET ?`, customerID, lo, hi, p.Limit, p.Offset))
 	return cards, total, err

@@ -12,7 +12,7 @@ import (
 
 // CardByRef returns a stored card by any identity (ENotFound).
 func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Card, error) {
-	return cardByRef(ctx, db.r, s, "", ref)
+	return cardByRef(ctx, db.rq, s, "", ref)
 }
 
 // StoreCard stores c for a customer, or merges it into the customer's most
@@ -63,7 +63,7 @@ func (db *DB) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) 
 		return nil, err
 	}
 	args = append([]any{s.AccountID, s.Mode}, append(args, q.Limit, q.Offset)...)
-	return scanCards(db.r.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
+	return scanCards(db.rq.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
 		WHERE account_id = ? AND mode = ? AND customer_id IS NOT NULL`+where+order+` LIMIT ? OFFSET ?`, args...))
 }
 
@@ -74,7 +74,7 @@ func (db *DB) CountCards(ctx context.Context, s cardvault.Scope, conds []query.C
 		return 0, err
 	}
 	var n int
-	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE account_id = ? AND mode = ?
+	err = db.rq.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE account_id = ? AND mode = ?
 		AND customer_id IS NOT NULL`+where, append([]any{s.AccountID, s.Mode}, args...)...).Scan(&n)
 	return n, err
 }
@@ -90,7 +90,7 @@ func (db *DB) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Que
 		return nil, err
 	}
 	args = append([]any{s.AccountID, s.Mode}, append(args, q.Limit, q.Offset)...)
-	rows, err := db.r.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
 		WHERE account_id = ? AND mode = ?`+where+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (db *DB) CountCustomers(ctx context.Context, s cardvault.Scope, conds []que
 		return 0, err
 	}
 	var n int
-	err = db.r.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?`+where,
+	err = db.rq.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?`+where,
 		append([]any{s.AccountID, s.Mode}, args...)...).Scan(&n)
 	return n, err
 }

@@ -38,7 +38,7 @@ func customerByRef(ctx context.Context, q queryer, s cardvault.Scope, ref cardva
 
 // Customer returns a customer by reference (ENotFound).
 func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
-	return customerByRef(ctx, db.r, s, ref)
+	return customerByRef(ctx, db.rq, s, ref)
 }
 
 // CreateCustomer stores a customer and attaches a token first if att is set.
@@ -120,11 +120,11 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 func (db *DB) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.ListParams) ([]*cardvault.Customer, int, error) {
 	lo, hi := window(p)
 	var total int
-	if err := db.r.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?
+	if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?
 		AND created_at BETWEEN ? AND ?`, s.AccountID, s.Mode, lo, hi).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE account_id = ? AND mode = ?
+	rows, err := db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE account_id = ? AND mode = ?
 		AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+` LIMIT ? OFFSET ?`,
 		s.AccountID, s.Mode, lo, hi, p.Limit, p.Offset)
 	if err != nil {

@@ -26,8 +26,9 @@ var migrations embed.FS
 
 // DB is a cardvault.Store on an SQLite file.
 type DB struct {
-	w *sql.DB // the single writer
-	r *sql.DB // readers
+	w  *sql.DB // the single writer
+	r  *sql.DB // readers
+	rq reader // the read pool through the statement cache
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -52,7 +53,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{w: w, r: r}
+	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)}}
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
@@ -62,13 +63,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.rq.c.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
 
 // Ping checks that the database answers a query.
 func (db *DB) Ping(ctx context.Context) error {
 	var one int
-	return db.r.QueryRowContext(ctx, "SELECT 1").Scan(&one)
+	return db.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 func (db *DB) migrate(ctx context.Context) error {

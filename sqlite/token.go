@@ -23,11 +23,11 @@ func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 
 // Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
 func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
-	t, cardID, err := tokenRow(ctx, db.r, s, id)
+	t, cardID, err := tokenRow(ctx, db.rq, s, id)
 	if err != nil {
 		return nil, err
 	}
-	t.Card, err = scanCard(db.r.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, cardID))
+	t.Card, err = scanCard(db.rq.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards WHERE id = ?`, cardID))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardvault.NotFound("token", id)
 	}
