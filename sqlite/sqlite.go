@@ -28,7 +28,7 @@ var migrations embed.FS
 type DB struct {
 	w  *sql.DB // the single writer
 	r  *sql.DB // readers
-	rq reader // the read pool through the statement cache
+	rq reader  // the read pool through the statement cache
 }
 
 var _ cardvault.Store = (*DB)(nil)
