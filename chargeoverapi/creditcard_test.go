@@ -242,7 +242,8 @@ func TestRoutingErrorsOverHTTP(t *testing.T) {
 		{"GET", "/api/v3/tokenized", "The object type requested is not supported: list(tokenized, )", nil},
 		{"POST", "/api/v3/invoice/4111111111111111", "The object type requested is not supported: action(invoice, [redacted])", nil},
 		{"GET", "/api/v3/creditcard?%zz", badParam, map[string]string{"query": "malformed"}},
-		{"GET", "/api/v3/creditcard/_count?where=a;b", badParam, map[string]string{"query": "malformed"}},
+		// ';' is an ordinary character of form decoding, not a separator.
+		{"GET", "/api/v3/creditcard/_count?where=a;b", badParam, map[string]string{"where": "condition 1: malformed"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.method+" "+tt.target, func(t *testing.T) {
@@ -283,5 +284,15 @@ func TestLocationUnderTLS(t *testing.T) {
 	if loc := res.Header.Get("Location"); res.StatusCode != 201 || !strings.HasPrefix(loc, srv.URL+"/api/v3/customer/") ||
 		!strings.HasPrefix(loc, "https://") {
 		t.Errorf("status %d Location %q", res.StatusCode, loc)
+	}
+}
+
+// TestSemicolonIsData: a ';' in a where value is part of the value (§3.6 step 1).
+func TestSemicolonIsData(t *testing.T) {
+	e := newEnv(t)
+	cust := e.mustCustomer(`{"company":"Semi"}`)
+	e.mustCard(cust, "4242424242424242", `,"external_key":"a;b"`)
+	if n := count(t, e.co("GET", "/api/v3/creditcard/_count?where=external_key:EQUALS:a;b", "")); n != 1 {
+		t.Fatalf("count with ';' in the value = %d, want 1", n)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/cardvault/cardvault/query"
 )
@@ -29,12 +30,24 @@ func (s *Server) created(w http.ResponseWriter, r *http.Request, typ string, id 
 	writeEnvelope(w, http.StatusCreated, "", nil, createdJSON{ID: id})
 }
 
-// queryValues decodes the query string once (§3.6 step 1). Invalid
-// percent-encoding or a raw ';' makes the whole query malformed.
+// queryValues decodes the query string once as
+// application/x-www-form-urlencoded (§3.6 step 1): pairs split at '&' only (a
+// ';' is an ordinary character), '+' is a space, %XX is decoded. Invalid
+// percent-encoding makes the whole query malformed: guessing would change
+// which rows a filter selects.
 func queryValues(r *http.Request) (url.Values, error) {
-	v, err := url.ParseQuery(r.URL.RawQuery)
-	if err != nil {
-		return nil, errQuery
+	v := url.Values{}
+	for _, pair := range strings.Split(r.URL.RawQuery, "&") {
+		if pair == "" {
+			continue
+		}
+		k, val, _ := strings.Cut(pair, "=")
+		k, err1 := url.QueryUnescape(k)
+		val, err2 := url.QueryUnescape(val)
+		if err1 != nil || err2 != nil {
+			return nil, errQuery
+		}
+		v[k] = append(v[k], val)
 	}
 	return v, nil
 }
