@@ -153,6 +153,9 @@ func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID stri
 		}
 		return promoteDefault(ctx, tx, c.CustomerID, c.ID)
 	})
+	if err == nil {
+		db.scrub(ctx)
+	}
 	return c, err
 }
 

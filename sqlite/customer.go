@@ -113,6 +113,9 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		_, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ?`, c.ID)
 		return err
 	})
+	if err == nil {
+		db.scrub(ctx)
+	}
 	return c, err
 }
 

@@ -102,5 +102,8 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE created_at < ?`, ms(forgetBefore))
 		return err
 	})
+	if err == nil {
+		db.scrub(ctx) // also retries what an earlier, partial scrub left
+	}
 	return int(n), err
 }
