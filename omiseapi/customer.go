@@ -133,7 +133,13 @@ func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) {
 	p, err := body(r)
 	if err == nil {
 		var f customerFields
-		if f, err = parseCustomer(p); err == nil {
+		if f, err = parseCustomer(p); err == errCardToken {
+			// Validation comes after lookups (§2.1): an unknown customer is a 404 first.
+			if _, lerr := s.v.Customer(r.Context(), scope(r), cardvault.Ref{ID: r.PathValue("id")}); lerr != nil {
+				err = lerr
+			}
+		}
+		if err == nil {
 			u := cardvault.CustomerUpdate{Email: f.email, Description: f.description, Metadata: f.metadata,
 				DefaultCard: f.defaultCard, Now: s.v.Now()}
 			if f.token != "" {

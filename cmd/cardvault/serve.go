@@ -41,7 +41,7 @@ func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	if err != nil {
 		return err
 	}
-	go v.RunJanitor(ctx, min(time.Minute, c.TokenTTL/2))
+	go v.RunJanitor(ctx, max(time.Second, min(time.Minute, c.TokenTTL/2)))
 	log.Info("cardvault serving", "addr", l.Addr().String(), "version", versionString())
 	return server.Serve(ctx, l, server.Handler(v, log), log, 30*time.Second)
 }

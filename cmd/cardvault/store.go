@@ -98,5 +98,15 @@ func writeFileSync(path string, b []byte, mode os.FileMode) error {
 		f.Close()
 		return err
 	}
-	return f.Close()
+	if err := f.Close(); err != nil {
+		return err
+	}
+	// Make the new directory entry durable too: a database that survives a
+	// power loss without its key would be unreadable.
+	d, err := os.Open(filepath.Dir(path))
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }

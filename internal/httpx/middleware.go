@@ -50,7 +50,7 @@ func Log(log *slog.Logger, next http.Handler, onPanic func(http.ResponseWriter, 
 					onPanic(rec, r)
 				}
 			}
-			log.Info("request", "method", r.Method, "route", info.Route, "status", rec.status,
+			log.Info("request", "method", logMethod(r.Method), "route", info.Route, "status", rec.status,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", info.ID)
 		}()
 		next.ServeHTTP(rec, r)
@@ -63,4 +63,15 @@ func requestID(r *http.Request) string {
 		return id
 	}
 	return "req_" + randomID()
+}
+
+// logMethod returns the method for the log: a standard one as is, anything
+// else as "OTHER", since the method is client text too.
+func logMethod(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodOptions, http.MethodConnect, http.MethodTrace:
+		return m
+	}
+	return "OTHER"
 }
