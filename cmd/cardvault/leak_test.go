@@ -19,15 +19,19 @@ import (
 // API keys in the log.
 func TestLeakScan(t *testing.T) {
 	data := t.TempDir()
-	p := mustStart(t, data)
+	p := mustStart(t, data, "--token-ttl", "2s")
 	pk, sk := p.testKeys(t)
 	var pans []string
 	for i := 0; i < 40; i++ {
 		pan := randomPAN(t)
 		pans = append(pans, pan)
 		if i%2 == 0 {
-			if _, ok := createCustomer(p.base, pk, sk, pan); !ok {
+			cust, ok := createCustomer(p.base, pk, sk, pan)
+			if !ok {
 				t.Fatalf("customer %d not created", i)
+			}
+			if i%4 == 0 { // destroyed again: nothing of it may stay behind
+				call(t, "DELETE", p.base+"/customers/"+cust, sk, "", nil)
 			}
 		} else {
 			post(p.base+"/tokens", pk, tokenForm(strings.Join([]string{pan[:4], pan[4:8], pan[8:12], pan[12:]}, "-")))
@@ -41,7 +45,12 @@ func TestLeakScan(t *testing.T) {
 		coPost(t, p.base+"/api/v3/customer", pk, sk, `{"external_key":"leak-`+strconv.Itoa(i)+`"}`)
 		coPost(t, p.base+"/api/v3/creditcard", pk, sk, `{"customer_external_key":"leak-`+strconv.Itoa(i)+`","number":"`+pan+`","expdate":"2031-01-01","cvv":"123"}`)
 	}
-	// A token left to expire is purged by the janitor at restart time.
+	// The odd numbers' tokens are never used: after their 2 s TTL the janitor
+	// (which runs every second) destroys their card data.
+	time.Sleep(3500 * time.Millisecond)
+	if !strings.Contains(p.stderr.String(), "purged expired card data") {
+		t.Error("the janitor did not purge the expired tokens' cards")
+	}
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
