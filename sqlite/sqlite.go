@@ -14,6 +14,7 @@ import (
 	"net/url"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/cardvault/cardvault"
@@ -26,9 +27,14 @@ var migrations embed.FS
 
 // DB is a cardvault.Store on an SQLite file.
 type DB struct {
-	w  *sql.DB // the single writer
+	w  *sql.DB // the single writer, used only by commitLoop
 	r  *sql.DB // readers
 	rq reader  // the read pool through the statement cache
+
+	reqs    chan *writeReq // to the committer
+	closing chan struct{}  // closed by Close
+	stopped chan struct{}  // closed when the committer has returned
+	once    sync.Once
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -53,7 +59,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
-	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)}}
+	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)},
+		reqs: make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
+	go db.commitLoop()
 	if err := db.migrate(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: migrate: %w", err)
@@ -61,8 +69,11 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	return db, nil
 }
 
-// Close closes both pools.
+// Close stops the committer after the batch in progress and closes both
+// pools. Writes arriving afterwards fail.
 func (db *DB) Close() error {
+	db.once.Do(func() { close(db.closing) })
+	<-db.stopped
 	db.rq.c.close()
 	return errors.Join(db.r.Close(), db.w.Close())
 }
@@ -107,19 +118,6 @@ func (db *DB) migrateOne(ctx context.Context, name string) error {
 		_, err = tx.ExecContext(ctx, `INSERT INTO schema_migrations (name, applied_at) VALUES (?, ?)`, name, time.Now().UnixMilli())
 		return err
 	})
-}
-
-// write runs fn in an immediate transaction on the writer and commits it.
-func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	if err := fn(tx); err != nil {
-		return err
-	}
-	return tx.Commit()
 }
 
 // scrub checkpoints the WAL into the database file and truncates it. Run
