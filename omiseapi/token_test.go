@@ -513,17 +513,56 @@ func TestNoCardDataInResponses(t *testing.T) {
 
 // TestTokenTTLBoundary: at every instant GET /tokens/{tokn} and attaching
 // agree on whether an unused token has expired (§2.10: it expires after the
-// TTL from created_at; GET works until the TTL has passed).
+// TTL from created_at; GET works until the TTL has passed). The boundary is
+// inclusive: at exactly created_at + TTL the token still works, one second
+// later it has expired.
 func TestTokenTTLBoundary(t *testing.T) {
 	e := newEnv(t)
 	cust := str(t, e.MustCustomer(t, e.SK, ""), "id")
-	tok, _ := e.MustToken(t, "4242424242424242")
+	// Three tokens created at the same instant, t0.
+	atTTL, atTTLCard := e.MustToken(t, "4242424242424242")
+	late, _ := e.MustToken(t, "5555555555554444")
+	lateNew, _ := e.MustToken(t, "4012888888881881")
+	created := e.MustGet(t, "/tokens/"+atTTL, e.PK)
+	check(t, created, map[string]string{"created_at": q(ts(t0)), "used": `false`})
+
 	e.Clock.Advance(tokenTTL) // exactly created_at + TTL
-	getSt, _ := e.do(t, "GET", "/tokens/"+tok, e.PK, "", "")
-	attSt, body := e.do(t, "PATCH", "/customers/"+cust, e.SK, ctForm, form("card", tok))
+	getSt, _ := e.do(t, "GET", "/tokens/"+atTTL, e.PK, "", "")
+	attSt, body := e.do(t, "PATCH", "/customers/"+cust, e.SK, ctForm, form("card", atTTL))
 	if (getSt == 200) != (attSt == 200) {
 		t.Errorf("at created_at+TTL: GET /tokens → %d but attach → %d %v; they must agree", getSt, attSt, body["message"])
 	}
+	if getSt != 200 {
+		t.Errorf("at created_at+TTL: GET /tokens/{tokn} → %d, want 200 (the TTL has not passed yet)", getSt)
+	}
+	if attSt != 200 {
+		t.Errorf("at created_at+TTL: attach → %d %v %q, want 200", attSt, body["code"], body["message"])
+	} else {
+		check(t, body, map[string]string{"cards.total": `1`, "cards.data.0.id": q(atTTLCard), "default_card": q(atTTLCard)})
+	}
+	// The other tokens are still readable and unused at this instant.
+	for _, tok := range []string{late, lateNew} {
+		got := e.MustGet(t, "/tokens/"+tok, e.PK)
+		check(t, got, map[string]string{"used": `false`})
+	}
+	// Creating a customer with a token at exactly created_at + TTL works too.
+	st, nc := e.do(t, "POST", "/customers", e.SK, ctForm, form("card", lateNew))
+	if st != 200 {
+		t.Errorf("at created_at+TTL: POST /customers card=… → %d %v %q, want 200", st, nc["code"], nc["message"])
+	}
+
+	e.Clock.Advance(time.Second) // created_at + TTL + 1 s
+	st, body = e.do(t, "GET", "/tokens/"+late, e.PK, "", "")
+	wantError(t, st, body, 404, "not_found", "token "+late+" was not found")
+	st, body = e.do(t, "PATCH", "/customers/"+cust, e.SK, ctForm, form("card", late))
+	wantError(t, st, body, 400, "invalid_card_token", "token "+late+" has expired")
+	st, body = e.do(t, "POST", "/customers", e.SK, ctForm, form("card", late))
+	wantError(t, st, body, 400, "invalid_card_token", "token "+late+" has expired")
+	// Used tokens are also 404 on GET once the TTL has passed.
+	st, body = e.do(t, "GET", "/tokens/"+atTTL, e.PK, "", "")
+	wantError(t, st, body, 404, "not_found", "token "+atTTL+" was not found")
+	// The failed attaches changed nothing; the card attached at the boundary stays.
+	check(t, e.MustGet(t, "/customers/"+cust, e.SK), map[string]string{"cards.total": `1`, "default_card": q(atTTLCard)})
 }
 
 // TestIINDerivedFields: bank, financing and (when not supplied) country come
