@@ -5,9 +5,12 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
+	"fmt"
 	"io"
 	"math/big"
+	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -298,12 +301,34 @@ func post(u, key string, form url.Values) (string, bool) {
 	return m.ID, true
 }
 
-// TestGracefulShutdown checks that SIGTERM stops the server cleanly.
+// TestGracefulShutdown: SIGTERM while a request is in flight (its body half
+// sent) lets that request finish with 200, then the server exits cleanly.
 func TestGracefulShutdown(t *testing.T) {
 	p := mustStart(t, t.TempDir())
+	pk, _ := p.testKeys(t)
+	conn, err := net.Dial("tcp", strings.TrimPrefix(p.base, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	body := tokenForm("4242424242424242").Encode()
+	fmt.Fprintf(conn, "POST /tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Basic %s\r\n"+
+		"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: %d\r\n\r\n%s",
+		base64.StdEncoding.EncodeToString([]byte(pk+":")), len(body), body[:10])
+	time.Sleep(200 * time.Millisecond) // the request is now being read
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
+	time.Sleep(300 * time.Millisecond)
+	fmt.Fprint(conn, body[10:])
+	res, err := http.ReadResponse(bufio.NewReader(conn), nil)
+	if err != nil {
+		t.Fatalf("in-flight request: %v", err)
+	}
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("in-flight request = %d, want 200", res.StatusCode)
+	}
+	res.Body.Close()
 	select {
 	case err := <-p.done:
 		p.done <- err
