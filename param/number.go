@@ -32,7 +32,7 @@ type decimal struct {
 const expCap = 1 << 40
 
 // numberInt reads a JSON number literal as an int64 if its value is integral and in range.
-// It works on the decimal text (never float64), so 1.2e1 is 12 and 4242424242424242 is exact.
+// It works on the decimal text (never float64), so 1.2e1 is 12 and a 19-digit value is exact.
 func numberInt(lit string) (int64, bool) {
 	d, ok := parseDecimal(lit)
 	if !ok {

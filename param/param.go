@@ -101,7 +101,7 @@ func (p Params) Object(key string) (Params, Status) {
 }
 
 // String returns the string at key. Strings come back exactly as given (not trimmed); a JSON
-// number comes back as its literal text from the body (4242424242424242, 12.0). Booleans,
+// number comes back as its literal text from the body (a 16-digit number stays those digits; 12.0 stays "12.0"). Booleans,
 // objects and arrays are Invalid.
 func (p Params) String(key string) (string, Status) {
 	v := p[key]
