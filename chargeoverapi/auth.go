@@ -49,7 +49,10 @@ func (s *Server) basicAuth(r *http.Request) (*call, error) {
 	if pub.AccountID != sec.AccountID || pub.Mode != sec.Mode {
 		return nil, errCredentials
 	}
-	return &call{key: pub, scope: pub.Scope()}, nil
+	if err := s.v.Allow(pub); err != nil {
+		return nil, err
+	}
+	return &call{scope: pub.Scope()}, nil
 }
 
 // key looks a presented key up and checks its kind.
@@ -83,7 +86,7 @@ func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
 	if d := now.Unix() - sig.timestamp; d > maxClockSkew || d < -maxClockSkew {
 		return nil, errTimestamp
 	}
-	c := &call{key: rec, scope: rec.Scope()}
+	c := &call{scope: rec.Scope()}
 	body, err := c.readBody(r)
 	if err != nil {
 		return nil, errSignature // a body that cannot be read cannot be verified
@@ -94,6 +97,11 @@ func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
 	}
 	if !verify(secret, sig, requestURLs(r), body) {
 		return nil, errSignature
+	}
+	// Rate-limit before the nonce costs a durable write, and so that a
+	// refused request can be retried with the same signature.
+	if err := s.v.Allow(rec); err != nil {
+		return nil, err
 	}
 	fresh, err := s.v.UseNonce(r.Context(), rec.Hash, sig.nonce, now, now.Add(-nonceWindow))
 	if err != nil {

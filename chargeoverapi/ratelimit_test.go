@@ -2,7 +2,9 @@ package chargeoverapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/cardvault/cardvault/ratelimit"
 )
@@ -27,5 +29,29 @@ func TestRateLimit(t *testing.T) {
 	}
 	if r := e.coAs(e.lpkey, e.lskey, "GET", "/api/v3/creditcard", ""); r.status != http.StatusOK {
 		t.Errorf("another pair = %d, want 200", r.status)
+	}
+}
+
+// TestRateLimitBeforeNonce: a signed request refused with 429 has not used up
+// its nonce, so the same signed request succeeds once the bucket refills.
+func TestRateLimitBeforeNonce(t *testing.T) {
+	e := newEnv(t)
+	e.v.Limiter = ratelimit.New(5, 1)
+	host := strings.TrimPrefix(e.srv.URL, "http://")
+	now := time.Now().Unix()
+	signed := func(nonce string) *resp {
+		req := e.newReq("GET", "/api/v3/customer", "")
+		req.Header.Set("Authorization", signHeader(e.pkey, e.skey, "http://"+host+"/api/v3/customer", nonce, now, ""))
+		return e.send(req)
+	}
+	if r := signed("first"); r.status != http.StatusOK {
+		t.Fatalf("first = %d", r.status)
+	}
+	if r := signed("second"); r.status != http.StatusTooManyRequests {
+		t.Fatalf("second = %d, want 429", r.status)
+	}
+	time.Sleep(250 * time.Millisecond)
+	if r := signed("second"); r.status != http.StatusOK {
+		t.Fatalf("retry of the refused request = %d %s, want 200", r.status, r.body)
 	}
 }

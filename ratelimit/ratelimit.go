@@ -11,13 +11,15 @@ import (
 	"golang.org/x/time/rate"
 )
 
-// idleAfter is how long an unused bucket is kept; a full bucket carries no state.
-const idleAfter = 10 * time.Minute
+// minIdle is the least time an unused bucket is kept. A bucket idle for
+// longer than it takes to refill carries no state and can go.
+const minIdle = 10 * time.Minute
 
 // Limiter holds one token bucket per key.
 type Limiter struct {
-	limit rate.Limit
-	burst int
+	limit     rate.Limit
+	burst     int
+	idleAfter time.Duration
 
 	mu      sync.Mutex
 	buckets map[[32]byte]*bucket
@@ -38,7 +40,9 @@ func New(perSecond float64, burst int) *Limiter {
 	if burst < 1 {
 		burst = int(math.Max(1, math.Ceil(perSecond)))
 	}
-	return &Limiter{limit: rate.Limit(perSecond), burst: burst, buckets: map[[32]byte]*bucket{}}
+	refill := time.Duration(float64(burst) / perSecond * float64(time.Second))
+	return &Limiter{limit: rate.Limit(perSecond), burst: burst, idleAfter: max(minIdle, refill),
+		buckets: map[[32]byte]*bucket{}}
 }
 
 // Allow takes one token from key's bucket at now. When none is left it
@@ -64,14 +68,14 @@ func (l *Limiter) Allow(key [32]byte, now time.Time) (bool, time.Duration) {
 	return true, 0
 }
 
-// forgetIdle drops buckets unused for idleAfter, at most once a minute.
+// forgetIdle drops buckets unused for l.idleAfter, at most once a minute.
 func (l *Limiter) forgetIdle(now time.Time) {
 	if now.Sub(l.sweep) < time.Minute {
 		return
 	}
 	l.sweep = now
 	for k, b := range l.buckets {
-		if now.Sub(b.seen) > idleAfter {
+		if now.Sub(b.seen) > l.idleAfter {
 			delete(l.buckets, k)
 		}
 	}

@@ -42,7 +42,7 @@ func TestForgetIdle(t *testing.T) {
 	l := New(1, 1)
 	now := time.Unix(1700000000, 0)
 	l.Allow([32]byte{1}, now)
-	l.Allow([32]byte{2}, now.Add(idleAfter+2*time.Minute))
+	l.Allow([32]byte{2}, now.Add(minIdle+2*time.Minute))
 	if len(l.buckets) != 1 {
 		t.Fatalf("%d buckets kept, want 1", len(l.buckets))
 	}
@@ -53,5 +53,16 @@ func TestRetryAfter(t *testing.T) {
 		if got := RetryAfter(d); got != want {
 			t.Errorf("RetryAfter(%v) = %d, want %d", d, got, want)
 		}
+	}
+}
+
+func TestSlowBucketsAreKept(t *testing.T) {
+	l := New(1.0/3600, 2) // two per two hours: a drained bucket refills in 2 h
+	now := time.Unix(1700000000, 0)
+	l.Allow([32]byte{1}, now)
+	l.Allow([32]byte{1}, now)
+	l.Allow([32]byte{2}, now.Add(30*time.Minute))
+	if ok, _ := l.Allow([32]byte{1}, now.Add(31*time.Minute)); ok {
+		t.Fatal("a drained slow bucket was forgotten and refilled early")
 	}
 }

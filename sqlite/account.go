@@ -10,7 +10,7 @@ import (
 
 // CreateAccount stores an account, its first data key and its API keys.
 func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, keys []cardvault.APIKey) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, ?)`, a.ID, ms(a.CreatedAt)); err != nil {
 			return err
 		}

@@ -119,7 +119,7 @@ func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID strin
 // UpdateCard lets fn change a stored card and writes the result.
 func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, cardID string, fn func(*cardvault.Card) error) (*cardvault.Card, error) {
 	var c *cardvault.Card
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: customerID}); err != nil {
 			return err
 		}
@@ -138,7 +138,7 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 // DeleteCard destroys a stored card and promotes a new default card if needed.
 func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID string, ref cardvault.Ref) (*cardvault.Card, error) {
 	var c *cardvault.Card
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.destroy(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if customerID != "" {
 			if _, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: customerID}); err != nil {
 				return err
@@ -153,9 +153,6 @@ func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID stri
 		}
 		return promoteDefault(ctx, tx, c.CustomerID, c.ID)
 	})
-	if err == nil {
-		db.scrub(ctx)
-	}
 	return c, err
 }
 

@@ -20,7 +20,7 @@ func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Re
 func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvault.Ref, c *cardvault.Card, merge func(*cardvault.Card)) (*cardvault.Card, bool, error) {
 	var out *cardvault.Card
 	var created bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		cust, err := customerByRef(ctx, tx, s, customer)
 		if err != nil {
 			return err
@@ -122,7 +122,7 @@ func (db *DB) CountCustomers(ctx context.Context, s cardvault.Scope, conds []que
 // UseNonce records a signature nonce; false if it was seen at or after notBefore.
 func (db *DB) UseNonce(ctx context.Context, keyHash [32]byte, nonce string, now, notBefore time.Time) (bool, error) {
 	var fresh bool
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE public_key_hash = ? AND seen_at < ?`,
 			keyHash[:], ms(notBefore)); err != nil {
 			return err

@@ -5,6 +5,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime/debug"
+	"sync/atomic"
 )
 
 // maxBatch bounds how many write transactions share one commit.
@@ -12,11 +14,18 @@ const maxBatch = 64
 
 var errClosed = errors.New("sqlite: store is closed")
 
-// writeReq is one logical write transaction waiting for the committer.
+// writeFunc is one logical write transaction. It must use the ctx it is given
+// (which cannot be cancelled), never a request's own context: a statement
+// interrupted by cancellation makes SQLite roll back the whole shared
+// transaction, failing every other write of the batch.
+type writeFunc func(ctx context.Context, tx *sql.Tx) error
+
+// writeReq is one write waiting for the committer.
 type writeReq struct {
-	ctx  context.Context
-	fn   func(*sql.Tx) error
-	done chan error
+	ctx     context.Context
+	fn      writeFunc
+	destroy bool // the write destroys card data: scrub the WAL after the commit
+	done    chan error
 }
 
 // write runs fn as one atomic unit and returns once it is durably committed
@@ -25,13 +34,25 @@ type writeReq struct {
 // its own SAVEPOINT so that one failing rolls back alone, and commits them with
 // a single fsync. No caller hears "success" before that commit.
 //
-// Once queued, a write is not abandoned when ctx is cancelled: it may already
+// Once queued, a write runs to its end even if ctx is cancelled: it may already
 // be committed, and the caller must not report failure for a write that happened.
-func (db *DB) write(ctx context.Context, fn func(*sql.Tx) error) error {
+func (db *DB) write(ctx context.Context, fn writeFunc) error {
+	return db.enqueue(ctx, &writeReq{fn: fn})
+}
+
+// destroy is write for a function that destroys card data: after the commit
+// and before answering, the committer checkpoints and truncates the WAL, whose
+// older frames still hold the destroyed ciphertext (secure_delete zeroes only
+// the pages the delete itself writes).
+func (db *DB) destroy(ctx context.Context, fn writeFunc) error {
+	return db.enqueue(ctx, &writeReq{fn: fn, destroy: true})
+}
+
+func (db *DB) enqueue(ctx context.Context, r *writeReq) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	r := &writeReq{ctx: context.WithoutCancel(ctx), fn: fn, done: make(chan error, 1)}
+	r.ctx, r.done = context.WithoutCancel(ctx), make(chan error, 1)
 	select {
 	case db.reqs <- r:
 	case <-db.closing:
@@ -67,12 +88,13 @@ func (db *DB) commitLoop() {
 // commitBatch runs a batch in one transaction and answers every request.
 func (db *DB) commitBatch(batch []*writeReq) {
 	errs := make([]error, len(batch))
-	answer := func() {
+	defer func() {
 		for i, r := range batch {
 			r.done <- errs[i]
 		}
-	}
-	defer answer()
+	}()
+	db.stats.batches.Add(1)
+	db.stats.writes.Add(int64(len(batch)))
 	tx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		fill(errs, err)
@@ -98,6 +120,13 @@ func (db *DB) commitBatch(batch []*writeReq) {
 				errs[i] = err
 			}
 		}
+		return
+	}
+	for i, r := range batch {
+		if r.destroy && errs[i] == nil {
+			db.scrub()
+			break
+		}
 	}
 }
 
@@ -107,17 +136,18 @@ func (db *DB) commitBatch(batch []*writeReq) {
 func runOne(tx *sql.Tx, r *writeReq, single bool) (err, fatal error) {
 	defer func() {
 		if p := recover(); p != nil {
-			// The value is not formatted: it could hold request data.
-			err, fatal = errors.New("sqlite: write panicked"), errors.New("sqlite: batch aborted by a panic")
+			// The stack, not the panic value, which could hold request data.
+			err = fmt.Errorf("sqlite: write panicked\n%s", debug.Stack())
+			fatal = errors.New("sqlite: batch aborted by a panic in another write")
 		}
 	}()
 	if single {
-		return r.fn(tx), nil
+		return r.fn(r.ctx, tx), nil
 	}
 	if _, err := tx.ExecContext(r.ctx, "SAVEPOINT w"); err != nil {
 		return err, err
 	}
-	if err := r.fn(tx); err != nil {
+	if err := r.fn(r.ctx, tx); err != nil {
 		if _, rerr := tx.ExecContext(r.ctx, "ROLLBACK TO w"); rerr != nil {
 			return err, fmt.Errorf("sqlite: rollback to savepoint: %w", rerr)
 		}
@@ -130,6 +160,22 @@ func runOne(tx *sql.Tx, r *writeReq, single bool) (err, fatal error) {
 		return err, err
 	}
 	return nil, nil
+}
+
+// scrub checkpoints the WAL into the database file and truncates it, without
+// waiting for readers: a reader on an old snapshot makes it partial instead of
+// stalling every write, and the janitor's next run (a destroying write too)
+// tries again. Errors are ignored for the same reason.
+func (db *DB) scrub() {
+	ctx := context.Background()
+	_, _ = db.w.ExecContext(ctx, `PRAGMA busy_timeout = 0`)
+	_, _ = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
+	_, _ = db.w.ExecContext(ctx, `PRAGMA busy_timeout = `+busyTimeoutMS)
+}
+
+// writeStats counts batches, for tests and diagnostics.
+type writeStats struct {
+	batches, writes atomic.Int64
 }
 
 func fill(errs []error, err error) {

@@ -21,9 +21,9 @@ func mustOpen(t *testing.T) *DB {
 
 // insertAccount returns a write that inserts an account row and then fails
 // with fail (nil: succeeds) or panics.
-func insertAccount(id string, fail error, panics bool) func(*sql.Tx) error {
-	return func(tx *sql.Tx) error {
-		if _, err := tx.Exec(`INSERT INTO accounts (id, created_at) VALUES (?, 0)`, id); err != nil {
+func insertAccount(id string, fail error, panics bool) writeFunc {
+	return func(ctx context.Context, tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, 0)`, id); err != nil {
 			return err
 		}
 		if panics {
@@ -43,8 +43,13 @@ func accounts(t *testing.T, db *DB) map[string]bool {
 	got := map[string]bool{}
 	for rows.Next() {
 		var id string
-		rows.Scan(&id)
+		if err := rows.Scan(&id); err != nil {
+			t.Fatal(err)
+		}
 		got[id] = true
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
 	}
 	return got
 }
@@ -53,17 +58,17 @@ func TestCommitBatch(t *testing.T) {
 	errNo := errors.New("no")
 	tests := []struct {
 		name     string
-		writes   []func(*sql.Tx) error
+		writes   []writeFunc
 		wantErrs []bool
 		wantRows []string
 	}{
-		{"one fails alone", []func(*sql.Tx) error{insertAccount("a1", nil, false), insertAccount("a2", errNo, false),
+		{"one fails alone", []writeFunc{insertAccount("a1", nil, false), insertAccount("a2", errNo, false),
 			insertAccount("a3", nil, false)}, []bool{false, true, false}, []string{"a1", "a3"}},
-		{"a panic fails the batch", []func(*sql.Tx) error{insertAccount("b1", nil, false), insertAccount("b2", nil, true),
+		{"a panic fails the batch", []writeFunc{insertAccount("b1", nil, false), insertAccount("b2", nil, true),
 			insertAccount("b3", nil, false)}, []bool{true, true, true}, nil},
-		{"single failure", []func(*sql.Tx) error{insertAccount("c1", errNo, false)}, []bool{true}, nil},
-		{"single success", []func(*sql.Tx) error{insertAccount("d1", nil, false)}, []bool{false}, []string{"d1"}},
-		{"duplicate in one batch", []func(*sql.Tx) error{insertAccount("e1", nil, false), insertAccount("e1", nil, false)},
+		{"single failure", []writeFunc{insertAccount("c1", errNo, false)}, []bool{true}, nil},
+		{"single success", []writeFunc{insertAccount("d1", nil, false)}, []bool{false}, []string{"d1"}},
+		{"duplicate in one batch", []writeFunc{insertAccount("e1", nil, false), insertAccount("e1", nil, false)},
 			[]bool{false, true}, []string{"e1"}},
 	}
 	for _, tt := range tests {
@@ -119,6 +124,41 @@ func TestConcurrentWrites(t *testing.T) {
 	}
 	if len(got) != 100 {
 		t.Errorf("%d rows, want 100", len(got))
+	}
+	if b, w := db.stats.batches.Load(), db.stats.writes.Load(); b >= w {
+		t.Errorf("%d writes in %d batches: no batch was shared, group commit untested", w, b)
+	}
+}
+
+// TestCancelledWriteDoesNotSpoilTheBatch: a write whose request context is
+// cancelled while it runs still completes (it uses the context it is given),
+// and so do the other writes of its batch.
+func TestCancelledWriteDoesNotSpoilTheBatch(t *testing.T) {
+	db := mustOpen(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	slow := func(c context.Context, tx *sql.Tx) error {
+		cancel()
+		if _, err := tx.ExecContext(c, `WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 200000)
+			SELECT count(*) FROM n`); err != nil {
+			return err
+		}
+		return insertAccount("slow", nil, false)(c, tx)
+	}
+	batch := []*writeReq{{fn: insertAccount("a", nil, false)}, {fn: slow}, {fn: insertAccount("b", nil, false)}}
+	for i, r := range batch {
+		r.ctx, r.done = context.Background(), make(chan error, 1)
+		if i == 1 {
+			r.ctx = context.WithoutCancel(ctx) // what enqueue does with a request context
+		}
+	}
+	db.commitBatch(batch)
+	for i, r := range batch {
+		if err := <-r.done; err != nil {
+			t.Errorf("write %d: %v", i, err)
+		}
+	}
+	if got := accounts(t, db); !got["a"] || !got["slow"] || !got["b"] {
+		t.Errorf("rows = %v, want a, slow, b", got)
 	}
 }
 

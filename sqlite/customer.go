@@ -43,7 +43,7 @@ func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref
 
 // CreateCustomer stores a customer and attaches a token first if att is set.
 func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *cardvault.Attach) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx, "customer")
 		if err != nil {
 			return err
@@ -68,7 +68,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *ca
 
 // UpdateCustomer applies u to a customer atomically.
 func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, u cardvault.CustomerUpdate) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: id})
 		if err != nil {
 			return err
@@ -102,7 +102,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, 
 // DeleteCustomer destroys a customer and its cards and returns it as it was.
 func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
 	var c *cardvault.Customer
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.destroy(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var err error
 		if c, err = customerByRef(ctx, tx, s, ref); err != nil {
 			return err
@@ -113,9 +113,6 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		_, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ?`, c.ID)
 		return err
 	})
-	if err == nil {
-		db.scrub(ctx)
-	}
 	return c, err
 }
 

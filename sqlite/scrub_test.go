@@ -60,20 +60,26 @@ func TestDestroyedCiphertextLeavesTheFiles(t *testing.T) {
 			t.Fatalf("%s: ciphertext not found before destroying (the scan cannot fail)", name)
 		}
 	}
+	// Each step is checked on its own, right after it returns: a later step's
+	// scrub must not hide a missing one.
 	if _, err := db.DeleteCard(ctx, s, c1.ID, cardvault.Ref{ID: card.Card.ID}); err != nil {
 		t.Fatal(err)
 	}
+	if inFiles(t, dir, sealed["card"]) {
+		t.Error("DeleteCard: ciphertext still on disk")
+	}
 	if _, err := db.DeleteCustomer(ctx, s, cardvault.Ref{ID: c2.ID}); err != nil {
 		t.Fatal(err)
+	}
+	if inFiles(t, dir, sealed["customer's card"]) {
+		t.Error("DeleteCustomer: its card's ciphertext still on disk")
 	}
 	v.Now = func() time.Time { return time.Now().Add(2 * time.Minute) }
 	if n, err := v.Purge(ctx); err != nil || n != 1 {
 		t.Fatalf("Purge = %d, %v; want 1 card", n, err)
 	}
-	for name, ct := range sealed {
-		if inFiles(t, dir, ct) {
-			t.Errorf("%s: ciphertext still on disk after destroying it", name)
-		}
+	if inFiles(t, dir, sealed["expired token's card"]) {
+		t.Error("Purge: the expired token's ciphertext still on disk")
 	}
 }
 

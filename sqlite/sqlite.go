@@ -22,12 +22,16 @@ import (
 	sqlite3 "modernc.org/sqlite/lib"
 )
 
+// busyTimeoutMS is how long a connection waits for a lock held by another
+// process (e.g. `cardvault account create` beside a running server).
+const busyTimeoutMS = "10000"
+
 //go:embed migration/*.sql
 var migrations embed.FS
 
 // DB is a cardvault.Store on an SQLite file.
 type DB struct {
-	w  *sql.DB // the single writer, used only by commitLoop
+	w  *sql.DB // the single writer: migrations' bookkeeping table at Open, then only commitLoop
 	r  *sql.DB // readers
 	rq reader  // the read pool through the statement cache
 
@@ -35,13 +39,14 @@ type DB struct {
 	closing chan struct{}  // closed by Close
 	stopped chan struct{}  // closed when the committer has returned
 	once    sync.Once
+	stats   writeStats
 }
 
 var _ cardvault.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path and migrates it.
 func Open(ctx context.Context, path string) (*DB, error) {
-	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(10000)",
+	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(" + busyTimeoutMS + ")",
 		"foreign_keys(1)", "secure_delete(1)"}
 	q := url.Values{"_pragma": pragmas, "_txlock": {"immediate"}}
 	// The path is part of a URI: escape the characters that would end it early.
@@ -53,12 +58,14 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	r, err := sql.Open("sqlite", dsn+"&_pragma=query_only(1)")
+	rq := url.Values{"_pragma": append(pragmas, "query_only(1)")} // readers: deferred BEGIN, never write
+	r, err := sql.Open("sqlite", "file:"+esc+"?"+rq.Encode())
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
 	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8) // keep connections, and the statements prepared on them
 	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)},
 		reqs: make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
 	go db.commitLoop()
@@ -74,8 +81,9 @@ func Open(ctx context.Context, path string) (*DB, error) {
 func (db *DB) Close() error {
 	db.once.Do(func() { close(db.closing) })
 	<-db.stopped
+	err := db.r.Close()
 	db.rq.c.close()
-	return errors.Join(db.r.Close(), db.w.Close())
+	return errors.Join(err, db.w.Close())
 }
 
 // Ping checks that the database answers a query.
@@ -103,7 +111,7 @@ func (db *DB) migrate(ctx context.Context) error {
 }
 
 func (db *DB) migrateOne(ctx context.Context, name string) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		var n int
 		if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE name = ?`, name).Scan(&n); err != nil || n > 0 {
 			return err
@@ -120,14 +128,6 @@ func (db *DB) migrateOne(ctx context.Context, name string) error {
 	})
 }
 
-// scrub checkpoints the WAL into the database file and truncates it. Run
-// after destroying card data: secure_delete zeroes the pages the delete wrote,
-// but older WAL frames still hold the ciphertext until the WAL is reset. It is
-// best effort — a reader holding an old snapshot makes the checkpoint partial —
-// and the janitor repeats it on every run.
-func (db *DB) scrub(ctx context.Context) {
-	_, _ = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
-}
 
 // queryer is what read helpers need: a pool or a transaction.
 type queryer interface {

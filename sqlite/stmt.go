@@ -27,16 +27,22 @@ func newStmtCache(db *sql.DB) *stmtCache { return &stmtCache{db: db, m: map[stri
 // preparing failed (the caller then runs q unprepared and sees the error).
 func (c *stmtCache) get(ctx context.Context, q string) *sql.Stmt {
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if st, ok := c.m[q]; ok {
+	st, ok := c.m[q]
+	full := c.m == nil || len(c.m) >= maxCached
+	c.mu.Unlock()
+	if ok || full {
 		return st
 	}
-	if len(c.m) >= maxCached {
-		return nil
-	}
+	// Prepare outside the lock: it may wait for a free connection.
 	st, err := c.db.PrepareContext(ctx, q)
 	if err != nil {
 		return nil
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if prev, ok := c.m[q]; ok || c.m == nil {
+		st.Close() // lost a race, or closed meanwhile
+		return prev
 	}
 	c.m[q] = st
 	return st

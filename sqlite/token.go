@@ -11,7 +11,7 @@ import (
 
 // CreateToken stores a token and its card.
 func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
-	return db.write(ctx, func(tx *sql.Tx) error {
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
 		}
@@ -86,7 +86,7 @@ func attachToken(ctx context.Context, tx *sql.Tx, c *cardvault.Customer, att *ca
 // PurgeTokens destroys the card data of expired unused tokens and forgets old tokens.
 func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error) {
 	var n int64
-	err := db.write(ctx, func(tx *sql.Tx) error {
+	err := db.destroy(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE customer_id IS NULL AND id IN
 			(SELECT card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL AND created_at < ?)`, ms(expiredBefore))
 		if err != nil {
@@ -102,8 +102,5 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE created_at < ?`, ms(forgetBefore))
 		return err
 	})
-	if err == nil {
-		db.scrub(ctx) // also retries what an earlier, partial scrub left
-	}
 	return int(n), err
 }
