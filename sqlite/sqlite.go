@@ -128,7 +128,6 @@ func (db *DB) migrateOne(ctx context.Context, name string) error {
 	})
 }
 
-
 // queryer is what read helpers need: a pool or a transaction.
 type queryer interface {
 	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
