@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -16,7 +17,8 @@ func TestPragmas(t *testing.T) {
 		db.Close()
 		t.Fatal("opened a database in a directory that does not exist")
 	}
-	db, err = Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	dir := t.TempDir()
+	db, err = Open(context.Background(), filepath.Join(dir, "db"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -36,6 +38,11 @@ func TestPragmas(t *testing.T) {
 	var qo string
 	if err := db.r.QueryRow("PRAGMA query_only").Scan(&qo); err != nil || qo != "1" {
 		t.Errorf("reader query_only = %q (%v), want 1", qo, err)
+	}
+	for _, f := range []string{"db", "db-wal", "db-shm"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v (%v), want 0600", f, fi.Mode().Perm(), err)
+		}
 	}
 	if n := db.w.Stats().MaxOpenConnections; n != 1 {
 		t.Errorf("writer pool allows %d connections, want 1", n)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -45,7 +46,14 @@ type DB struct {
 var _ cardvault.Store = (*DB)(nil)
 
 // Open opens (creating if needed) the database file at path and migrates it.
+// A new file is created with mode 0600; SQLite gives its WAL and shared-memory
+// files the same mode.
 func Open(ctx context.Context, path string) (*DB, error) {
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, os.ErrExist) {
+		return nil, err
+	}
 	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(" + busyTimeoutMS + ")",
 		"foreign_keys(1)", "secure_delete(1)"}
 	q := url.Values{"_pragma": pragmas, "_txlock": {"immediate"}}
