@@ -36,7 +36,7 @@ func TestRateLimit(t *testing.T) {
 // its nonce, so the same signed request succeeds once the bucket refills.
 func TestRateLimitBeforeNonce(t *testing.T) {
 	e := newEnv(t)
-	e.v.Limiter = ratelimit.New(5, 1)
+	e.v.Limiter = ratelimit.New(1, 1)
 	host := strings.TrimPrefix(e.srv.URL, "http://")
 	now := time.Now().Unix()
 	signed := func(nonce string) *resp {
@@ -50,7 +50,7 @@ func TestRateLimitBeforeNonce(t *testing.T) {
 	if r := signed("second"); r.status != http.StatusTooManyRequests {
 		t.Fatalf("second = %d, want 429", r.status)
 	}
-	time.Sleep(250 * time.Millisecond)
+	time.Sleep(1100 * time.Millisecond)
 	if r := signed("second"); r.status != http.StatusOK {
 		t.Fatalf("retry of the refused request = %d %s, want 200", r.status, r.body)
 	}
