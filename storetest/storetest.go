@@ -1,6 +1,6 @@
 // Package storetest is the conformance suite that every cardvault.Store must
-// pass (API.md §1.4, §2.4–2.6, §2.10–2.12). A store package runs it from its
-// own tests:
+// pass (API.md §1.4, §2.4–2.6, §2.10–2.12, §3.2, §3.4–3.6). A store package
+// runs it from its own tests:
 //
 //	func TestConformance(t *testing.T) {
 //		storetest.Run(t, func(t *testing.T) cardvault.Store {
@@ -49,6 +49,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		{"cards", cardTests},
 		{"purge", purgeTests},
 		{"isolation", isolationTests},
+		{"chargeover", chargeoverTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
