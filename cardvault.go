@@ -62,6 +62,9 @@ type Store interface {
 	DataKey(ctx context.Context, accountID string, version int) (DataKey, error)
 	// CurrentDataKey returns an account's newest wrapped data key (ENotFound).
 	CurrentDataKey(ctx context.Context, accountID string) (DataKey, error)
+	// DataKeys returns up to limit wrapped data keys of any accounts, oldest
+	// first, so that a start-up check can tell whether the master key opens them.
+	DataKeys(ctx context.Context, limit int) ([]DataKey, error)
 
 	// CreateToken stores a token and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error

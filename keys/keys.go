@@ -87,6 +87,13 @@ func (k *Keyring) NewDataKey(accountID string, version int) []byte {
 	return k.kek.Seal(nonce, nonce, dek, dekAAD(accountID, version))
 }
 
+// Check reports whether the master key opens a wrapped data key. It caches
+// the unwrapped key like any other use.
+func (k *Keyring) Check(dk cardvault.DataKey) error {
+	_, err := k.dataKey(dk)
+	return err
+}
+
 // Seal encrypts plaintext for objectID under the data key dk.
 func (k *Keyring) Seal(dk cardvault.DataKey, objectID string, plaintext []byte) ([]byte, error) {
 	aead, err := k.dataKey(dk)

@@ -135,3 +135,14 @@ func BenchmarkFingerprint(b *testing.B) {
 		k.Fingerprint("acct_a", pan)
 	}
 }
+
+func TestCheck(t *testing.T) {
+	k := mustKeyring(t)
+	dk := dataKey(k, "acct_a", 1)
+	if err := k.Check(dk); err != nil {
+		t.Errorf("Check with the right master key: %v", err)
+	}
+	if err := mustKeyring(t).Check(dk); err == nil {
+		t.Error("Check with another master key passed")
+	}
+}

@@ -69,3 +69,24 @@ func (db *DB) dataKey(ctx context.Context, q string, args ...any) (cardvault.Dat
 	dk.CreatedAt = fromMS(created)
 	return dk, err
 }
+
+// DataKeys returns up to limit wrapped data keys, oldest first.
+func (db *DB) DataKeys(ctx context.Context, limit int) ([]cardvault.DataKey, error) {
+	rows, err := db.rq.QueryContext(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys
+		ORDER BY created_at, account_id, version LIMIT ?`, limit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []cardvault.DataKey
+	for rows.Next() {
+		var dk cardvault.DataKey
+		var created int64
+		if err := rows.Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created); err != nil {
+			return nil, err
+		}
+		dk.CreatedAt = fromMS(created)
+		out = append(out, dk)
+	}
+	return out, rows.Err()
+}

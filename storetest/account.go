@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/vault"
 )
 
 var accountTests = []subtest{
@@ -12,6 +14,7 @@ var accountTests = []subtest{
 	{"APIKeyUnknownHash", testAPIKeyUnknownHash},
 	{"CountAccounts", testCountAccounts},
 	{"DataKeys", testDataKeys},
+	{"MasterKeyCheck", testMasterKeyCheck},
 	{"Authenticate", testAuthenticate},
 	{"AuthenticateGarbage", testAuthenticateGarbage},
 	{"Ping", testPing},
@@ -115,6 +118,35 @@ func testDataKeys(t *testing.T, f *Fixture) {
 	wantNotFound(t, "DataKey(unknown account, 1)", err, "")
 	_, err = f.Store.CurrentDataKey(f.Ctx, "acct_0000000000000000000")
 	wantNotFound(t, "CurrentDataKey(unknown account)", err, "")
+}
+
+// testMasterKeyCheck: DataKeys lists the stored keys, the vault's start-up
+// check passes with the right master key and fails with another one, and an
+// empty store passes.
+func testMasterKeyCheck(t *testing.T, f *Fixture) {
+	dks, err := f.Store.DataKeys(f.Ctx, 10)
+	noErr(t, "DataKeys", err)
+	got := map[string]bool{}
+	for _, dk := range dks {
+		got[dk.AccountID] = len(dk.Wrapped) > 0
+	}
+	if len(dks) != 2 || !got[f.A.ID] || !got[f.B.ID] {
+		t.Fatalf("DataKeys = %d keys, want A's and B's", len(dks))
+	}
+	if one, err := f.Store.DataKeys(f.Ctx, 1); err != nil || len(one) != 1 {
+		t.Errorf("DataKeys(limit 1) = %d keys, %v", len(one), err)
+	}
+	if err := f.Vault.CheckMasterKey(f.Ctx); err != nil {
+		t.Errorf("CheckMasterKey with the right key: %v", err)
+	}
+	other, _ := MustVault(t, f.Store)
+	if err := other.CheckMasterKey(f.Ctx); !errors.Is(err, vault.ErrWrongMasterKey) {
+		t.Errorf("CheckMasterKey with another master key = %v, want ErrWrongMasterKey", err)
+	}
+	empty, _ := MustVault(t, f.Open(t))
+	if err := empty.CheckMasterKey(f.Ctx); err != nil {
+		t.Errorf("CheckMasterKey on an empty store: %v", err)
+	}
 }
 
 func testAuthenticate(t *testing.T, f *Fixture) {

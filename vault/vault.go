@@ -7,6 +7,7 @@ package vault
 import (
 	"context"
 	"crypto/subtle"
+	"errors"
 	"log/slog"
 	"sync"
 	"time"
@@ -100,6 +101,26 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 func (v *Vault) Allow(rec *cardvault.APIKey) error {
 	if ok, wait := v.Limiter.Allow(rec.Hash, time.Now()); !ok {
 		return &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: ratelimit.RetryAfter(wait)}
+	}
+	return nil
+}
+
+// ErrWrongMasterKey means the configured master key does not open the store's
+// data keys: every card operation would fail, so the server must not start.
+var ErrWrongMasterKey = errors.New("the master key does not open this store's data keys: " +
+	"check CARDVAULT_MASTER_KEY / --master-key-file")
+
+// CheckMasterKey verifies, at start-up, that the keyring opens the store's
+// first data keys (ErrWrongMasterKey otherwise). An empty store passes.
+func (v *Vault) CheckMasterKey(ctx context.Context) error {
+	dks, err := v.Store.DataKeys(ctx, 3)
+	if err != nil {
+		return err
+	}
+	for _, dk := range dks {
+		if v.Keys.Check(dk) != nil {
+			return ErrWrongMasterKey
+		}
 	}
 	return nil
 }

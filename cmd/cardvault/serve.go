@@ -34,6 +34,9 @@ func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	defer store.Close()
 	v := vault.New(store, kr, c.TokenTTL, log)
 	v.Limiter = ratelimit.New(c.Rate, c.Burst)
+	if err := v.CheckMasterKey(ctx); err != nil {
+		return err
+	}
 	if err := firstAccount(ctx, v); err != nil {
 		return err
 	}
@@ -76,7 +79,11 @@ func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store)
 		return err
 	}
 	defer store.Close()
-	cr, err := vault.New(store, kr, time.Hour, log).CreateAccount(ctx)
+	v := vault.New(store, kr, time.Hour, log)
+	if err := v.CheckMasterKey(ctx); err != nil {
+		return err
+	}
+	cr, err := v.CreateAccount(ctx)
 	if err != nil {
 		return err
 	}
