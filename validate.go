@@ -122,11 +122,6 @@ func expired(year, month int, now time.Time) bool {
 	return year < now.Year() || (year == now.Year() && month < int(now.Month()))
 }
 
-// ExpiryValid reports whether month/year form a valid, unexpired expiry at now.
-func ExpiryValid(month, year int, now time.Time) bool {
-	return month >= 1 && month <= 12 && year >= 1000 && year <= 9999 && !expired(year, month, now.UTC())
-}
-
 // NormalizeNumber strips spaces and dashes from a card number.
 func NormalizeNumber(s string) string {
 	if !strings.ContainsAny(s, " -") {

@@ -41,18 +41,43 @@ type route struct {
 }
 
 func (s *Server) routes() []route {
+	tok := ids{{"id", cardvault.PrefixToken, "token"}}
+	cust := ids{{"id", cardvault.PrefixCustomer, "customer"}}
+	card := ids{{"id", cardvault.PrefixCustomer, "customer"}, {"card", cardvault.PrefixCard, "card"}}
 	return []route{
 		{"POST /tokens", s.createToken},
-		{"GET /tokens/{id}", s.getToken},
+		{"GET /tokens/{id}", s.checked(tok, s.getToken)},
 		{"POST /customers", s.createCustomer},
 		{"GET /customers", s.listCustomers},
-		{"GET /customers/{id}", s.getCustomer},
+		{"GET /customers/{id}", s.checked(cust, s.getCustomer)},
 		{"PATCH /customers/{id}", s.updateCustomer},
-		{"DELETE /customers/{id}", s.deleteCustomer},
+		{"DELETE /customers/{id}", s.checked(cust, s.deleteCustomer)},
 		{"GET /customers/{id}/cards", s.listCards},
-		{"GET /customers/{id}/cards/{card}", s.getCard},
+		{"GET /customers/{id}/cards/{card}", s.checked(card, s.getCard)},
 		{"PATCH /customers/{id}/cards/{card}", s.updateCard},
-		{"DELETE /customers/{id}/cards/{card}", s.deleteCard},
+		{"DELETE /customers/{id}/cards/{card}", s.checked(card, s.deleteCard)},
+	}
+}
+
+// ids names the path values of a route that are object ids: the wildcard,
+// the id prefix and the object kind for the 404 message.
+type ids []struct{ wildcard, prefix, kind string }
+
+// checked answers 404 for a path id that cannot name an object of the
+// request's mode (wrong prefix, wrong mode, malformed) without asking the
+// store; wildcards are checked in order, so an unknown customer comes first.
+// Only routes that decode no parameters use it: elsewhere body and list
+// parameter errors (400) must come before lookups (404), as §2.1 orders them.
+func (s *Server) checked(want ids, h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		for _, id := range want {
+			v := r.PathValue(id.wildcard)
+			if m, ok := cardvault.ParseID(id.prefix, v); !ok || m != scope(r).Mode {
+				s.writeError(w, r, cardvault.NotFound(id.kind, v))
+				return
+			}
+		}
+		h(w, r)
 	}
 }
 

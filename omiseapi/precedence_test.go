@@ -19,3 +19,28 @@ func TestLookupBeforeValidation(t *testing.T) {
 		t.Errorf("known customer, card 5: %d %v; want 400 invalid_card_token", st, body["code"])
 	}
 }
+
+// TestDecodingBeforeLookup: a malformed body or list parameter (400) comes
+// before an unknown id (404), even an id that cannot exist.
+func TestDecodingBeforeLookup(t *testing.T) {
+	e := newEnv(t)
+	for _, tc := range []struct{ method, path, ct, body, want string }{
+		{"PATCH", "/customers/garbage", "application/json", `{"email":`, "request body is not valid JSON"},
+		{"PATCH", "/customers/garbage/cards/junk", "application/json", `{`, "request body is not valid JSON"},
+		{"GET", "/customers/garbage/cards?limit=-1", "", "", "limit is invalid"},
+	} {
+		st, body := e.do(t, tc.method, tc.path, e.SK, tc.ct, tc.body)
+		if st != http.StatusBadRequest || body["message"] != tc.want {
+			t.Errorf("%s %s = %d %v, want 400 %q", tc.method, tc.path, st, body["message"], tc.want)
+		}
+	}
+	for _, path := range []string{"/customers/garbage", "/customers/cust_0mwq95cww37e3p3e2z8", "/tokens/cust_test_0mwq95cww37e3p3e2z8"} {
+		key := e.SK
+		if path[1] == 't' {
+			key = e.PK
+		}
+		if st, _ := e.do(t, "GET", path, key, "", ""); st != http.StatusNotFound {
+			t.Errorf("GET %s = %d, want 404", path, st)
+		}
+	}
+}
