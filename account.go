@@ -8,6 +8,7 @@ import (
 // Account owns data keys, API keys and every object created with them.
 type Account struct {
 	ID        string // acct_…
+	Name      string // an operator's label, "" when none
 	CreatedAt time.Time
 }
 

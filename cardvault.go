@@ -56,6 +56,8 @@ type Store interface {
 	CreateAccount(ctx context.Context, a *Account, dk DataKey, keys []APIKey) error
 	// CountAccounts returns the number of accounts.
 	CountAccounts(ctx context.Context) (int, error)
+	// Accounts returns every account, oldest first.
+	Accounts(ctx context.Context) ([]*Account, error)
 	// APIKey returns the key record with the given SHA-256 hash (ENotFound).
 	APIKey(ctx context.Context, hash [32]byte) (*APIKey, error)
 	// DataKey returns an account's wrapped data key of the given version (ENotFound).

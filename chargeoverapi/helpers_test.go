@@ -86,7 +86,7 @@ func newEnv(t testing.TB) *env {
 
 func mustAccount(t testing.TB, v *vault.Vault) *vault.Credentials {
 	t.Helper()
-	cr, err := v.CreateAccount(context.Background())
+	cr, err := v.CreateAccount(context.Background(), "")
 	if err != nil {
 		t.Fatalf("create account: %v", err)
 	}

@@ -141,7 +141,7 @@ func newEnv(tb testing.TB) *env {
 // NewAccount creates another account and returns its test and live key pairs.
 func (e *env) NewAccount(tb testing.TB) (pk, sk, lpk, lsk string) {
 	tb.Helper()
-	cr, err := e.Vault.CreateAccount(context.Background())
+	cr, err := e.Vault.CreateAccount(context.Background(), "")
 	if err != nil {
 		tb.Fatalf("CreateAccount: %v", err)
 	}

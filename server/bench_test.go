@@ -41,7 +41,7 @@ func newBench(b *testing.B) *benchEnv {
 	rand.Read(m)
 	kr, _ := keys.New(m)
 	v := vault.New(db, kr, time.Hour, slog.New(slog.NewJSONHandler(io.Discard, nil)))
-	cr, err := v.CreateAccount(context.Background())
+	cr, err := v.CreateAccount(context.Background(), "")
 	if err != nil {
 		b.Fatal(err)
 	}

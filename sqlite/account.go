@@ -11,7 +11,8 @@ import (
 // CreateAccount stores an account, its first data key and its API keys.
 func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, keys []cardvault.APIKey) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, created_at) VALUES (?, ?)`, a.ID, ms(a.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
+			a.ID, a.Name, ms(a.CreatedAt)); err != nil {
 			return err
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (account_id, version, wrapped, created_at) VALUES (?, ?, ?, ?)`,
@@ -33,6 +34,26 @@ func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	var n int
 	err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
 	return n, err
+}
+
+// Accounts returns every account, oldest first.
+func (db *DB) Accounts(ctx context.Context) ([]*cardvault.Account, error) {
+	rows, err := db.rq.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY created_at, id`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*cardvault.Account
+	for rows.Next() {
+		var a cardvault.Account
+		var created int64
+		if err := rows.Scan(&a.ID, &a.Name, &created); err != nil {
+			return nil, err
+		}
+		a.CreatedAt = fromMS(created)
+		out = append(out, &a)
+	}
+	return out, rows.Err()
 }
 
 // APIKey returns the key record with the given hash (ENotFound).

@@ -32,7 +32,7 @@ func TestDestroyedCiphertextLeavesTheFiles(t *testing.T) {
 	rand.Read(m)
 	kr, _ := keys.New(m)
 	v := vault.New(db, kr, time.Minute, slog.New(slog.NewTextHandler(io.Discard, nil)))
-	cr, err := v.CreateAccount(ctx)
+	cr, err := v.CreateAccount(ctx, "")
 	if err != nil {
 		t.Fatal(err)
 	}

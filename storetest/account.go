@@ -15,6 +15,7 @@ var accountTests = []subtest{
 	{"CountAccounts", testCountAccounts},
 	{"DataKeys", testDataKeys},
 	{"MasterKeyCheck", testMasterKeyCheck},
+	{"Accounts", testAccounts},
 	{"Authenticate", testAuthenticate},
 	{"AuthenticateGarbage", testAuthenticateGarbage},
 	{"Ping", testPing},
@@ -146,6 +147,27 @@ func testMasterKeyCheck(t *testing.T, f *Fixture) {
 	empty, _ := MustVault(t, f.Open(t))
 	if err := empty.CheckMasterKey(f.Ctx); err != nil {
 		t.Errorf("CheckMasterKey on an empty store: %v", err)
+	}
+}
+
+// testAccounts: accounts are listed with their names; a name over 255
+// characters is refused and leaves no account behind.
+func testAccounts(t *testing.T, f *Fixture) {
+	s := f.Open(t)
+	v, _ := MustVault(t, s)
+	if _, err := v.CreateAccount(f.Ctx, "shop é"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := v.CreateAccount(f.Ctx, strings.Repeat("x", 256)); cardvault.ErrorCode(err) != cardvault.ETooLong {
+		t.Errorf("256-character name: %v, want ETooLong", err)
+	}
+	accts, err := s.Accounts(f.Ctx)
+	noErr(t, "Accounts", err)
+	if len(accts) != 1 || accts[0].Name != "shop é" || !strings.HasPrefix(accts[0].ID, "acct_") {
+		t.Fatalf("Accounts = %d accounts, want one named %q", len(accts), "shop é")
+	}
+	if n, err := s.CountAccounts(f.Ctx); err != nil || n != 1 {
+		t.Errorf("CountAccounts = %d, %v; want 1", n, err)
 	}
 }
 

@@ -45,7 +45,7 @@ func randomBytes(n int) []byte {
 // MustAccount creates an account with its data key and four API keys.
 func MustAccount(tb testing.TB, v *vault.Vault) *vault.Credentials {
 	tb.Helper()
-	cr, err := v.CreateAccount(tb.Context())
+	cr, err := v.CreateAccount(tb.Context(), "")
 	if err != nil {
 		tb.Fatalf("CreateAccount: %v", err)
 	}

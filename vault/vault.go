@@ -44,16 +44,21 @@ func New(s cardvault.Store, k *keys.Keyring, ttl time.Duration, log *slog.Logger
 type Credentials struct {
 	Account *cardvault.Account `json:"-"`
 	ID      string             `json:"id"`
+	Name    string             `json:"name,omitempty"`
 	Test    cardvault.KeyPair  `json:"test"`
 	Live    cardvault.KeyPair  `json:"live"`
 }
 
-// CreateAccount creates an account with a data key and a test and a live key pair.
-func (v *Vault) CreateAccount(ctx context.Context) (*Credentials, error) {
+// CreateAccount creates an account with a data key and a test and a live key
+// pair; name is an operator's label (at most 255 characters, may be "").
+func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, error) {
 	now := v.Now()
-	a := &cardvault.Account{ID: cardvault.NewAccountID(now), CreatedAt: now}
+	if len([]rune(name)) > 255 {
+		return nil, &cardvault.Error{Code: cardvault.ETooLong, Field: "name"}
+	}
+	a := &cardvault.Account{ID: cardvault.NewAccountID(now), Name: name, CreatedAt: now}
 	dk := cardvault.DataKey{AccountID: a.ID, Version: 1, Wrapped: v.Keys.NewDataKey(a.ID, 1), CreatedAt: now}
-	cr := &Credentials{Account: a, ID: a.ID}
+	cr := &Credentials{Account: a, ID: a.ID, Name: name}
 	var recs []cardvault.APIKey
 	for _, m := range []cardvault.Mode{cardvault.Test, cardvault.Live} {
 		pair := cardvault.KeyPair{PublicKey: cardvault.NewKey(cardvault.PublicKey, m), SecretKey: cardvault.NewKey(cardvault.SecretKey, m)}

@@ -29,6 +29,7 @@ type CLI struct {
 // AccountCmd groups account subcommands.
 type AccountCmd struct {
 	Create AccountCreateCmd `cmd:"" help:"Create an account and print its key pairs."`
+	List   AccountListCmd   `cmd:"" help:"List accounts (ids, names, creation times; never keys)."`
 }
 
 // VersionCmd prints the version.

@@ -229,6 +229,18 @@ func TestAccountCreateWhileServing(t *testing.T) {
 	if st, _, _ := call(t, "GET", p.base+"/customers", acct.Live.SecretKey, "", nil); st != 200 {
 		t.Fatalf("list with new live secret key = %d", st)
 	}
+	out, err = exec.Command(binary, "--data", data, "account", "list", "--json").Output()
+	if err != nil {
+		t.Fatalf("account list: %v", err)
+	}
+	var list []struct{ ID, Name string }
+	if err := json.Unmarshal(out, &list); err != nil || len(list) != 2 || list[0].Name != "default" ||
+		list[1].ID != acct.ID || list[1].Name != "shop" {
+		t.Fatalf("account list --json = %s (%v)", out, err)
+	}
+	if strings.Contains(string(out), "key_") {
+		t.Error("account list shows keys")
+	}
 }
 
 // TestCrashDurability kills the server with SIGKILL while clients write, then

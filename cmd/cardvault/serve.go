@@ -56,7 +56,7 @@ func firstAccount(ctx context.Context, v *vault.Vault) error {
 	if err != nil || n > 0 {
 		return err
 	}
-	cr, err := v.CreateAccount(ctx)
+	cr, err := v.CreateAccount(ctx, "default")
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func firstAccount(ctx context.Context, v *vault.Vault) error {
 
 // AccountCreateCmd creates an account.
 type AccountCreateCmd struct {
-	Name string `name:"name" help:"A label for the account (printed back, not stored)."`
+	Name string `name:"name" help:"A label for the account (stored, at most 255 characters)."`
 	JSON bool   `name:"json" help:"Print the account and keys as JSON."`
 }
 
@@ -83,7 +83,7 @@ func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store)
 	if err := v.CheckMasterKey(ctx); err != nil {
 		return err
 	}
-	cr, err := v.CreateAccount(ctx)
+	cr, err := v.CreateAccount(ctx, c.Name)
 	if err != nil {
 		return err
 	}
@@ -111,4 +111,39 @@ func revealed(cr *vault.Credentials, name string) accountJSON {
 	return accountJSON{ID: cr.ID, Name: name,
 		Test: pairJSON{cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal()},
 		Live: pairJSON{cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal()}}
+}
+
+// AccountListCmd lists accounts.
+type AccountListCmd struct {
+	JSON bool `name:"json" help:"Print a JSON array."`
+}
+
+type accountRow struct {
+	ID        string `json:"id"`
+	Name      string `json:"name"`
+	CreatedAt string `json:"created_at"`
+}
+
+// Run prints every account. Keys cannot be listed: only their hashes are stored.
+func (c *AccountListCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
+	store, _, err := st.open(ctx, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	accts, err := store.Accounts(ctx)
+	if err != nil {
+		return err
+	}
+	rows := make([]accountRow, len(accts))
+	for i, a := range accts {
+		rows[i] = accountRow{a.ID, a.Name, a.CreatedAt.UTC().Format(time.RFC3339)}
+	}
+	if c.JSON {
+		return json.NewEncoder(os.Stdout).Encode(rows)
+	}
+	for _, r := range rows {
+		fmt.Printf("%s\t%s\t%s\n", r.ID, r.CreatedAt, r.Name)
+	}
+	return nil
 }
