@@ -48,3 +48,36 @@ func TestPragmas(t *testing.T) {
 		t.Errorf("writer pool allows %d connections, want 1", n)
 	}
 }
+
+// TestMigrationUpgrade: a database at an older schema gets the pending
+// migrations, each once, when opened.
+func TestMigrationUpgrade(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Take the database back to schema 001.
+	for _, q := range []string{`ALTER TABLE accounts DROP COLUMN name`,
+		`DELETE FROM schema_migrations WHERE name = 'migration/002_account_name.sql'`} {
+		if _, err := db.w.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	for i := 0; i < 2; i++ {
+		db, err = Open(ctx, path)
+		if err != nil {
+			t.Fatalf("reopen %d: %v", i, err)
+		}
+		var n int
+		if err := db.r.QueryRow(`SELECT count(*) FROM pragma_table_info('accounts') WHERE name = 'name'`).Scan(&n); err != nil || n != 1 {
+			t.Errorf("reopen %d: accounts.name columns = %d (%v), want 1", i, n, err)
+		}
+		if err := db.r.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != 2 {
+			t.Errorf("reopen %d: %d migrations recorded (%v), want 2", i, n, err)
+		}
+		db.Close()
+	}
+}
