@@ -20,7 +20,9 @@ type customerFields struct {
 	defaultCard        *string
 }
 
-func parseCustomer(p param.Params) (customerFields, error) {
+// parseCustomer reads the parameters of a create, or of an update, which
+// also takes default_card (on create it is ignored like any unknown one).
+func parseCustomer(p param.Params, update bool) (customerFields, error) {
 	var f customerFields
 	for _, k := range []string{"email", "description"} {
 		v, err := text(p, k, k)
@@ -47,19 +49,21 @@ func parseCustomer(p param.Params) (customerFields, error) {
 		}
 		f.metadata = b
 	}
+	if v, ok := p.Raw("default_card"); ok && update {
+		d, isString := v.(string)
+		if !isString {
+			return f, badRequest("default_card is invalid")
+		}
+		f.defaultCard = &d
+	}
+	// Last: a non-string card is a validation error (invalid_card_token),
+	// which §2.1 orders after every bad_request.
 	if v, ok := p.Raw("card"); ok {
 		t, isString := v.(string)
 		if !isString {
 			return f, errCardToken
 		}
 		f.token = t
-	}
-	if v, ok := p.Raw("default_card"); ok {
-		d, isString := v.(string)
-		if !isString {
-			return f, badRequest("default_card is invalid")
-		}
-		f.defaultCard = &d
 	}
 	return f, nil
 }
@@ -69,8 +73,7 @@ func (s *Server) createCustomer(w http.ResponseWriter, r *http.Request) {
 	p, err := body(r)
 	if err == nil {
 		var f customerFields
-		delete(p, "default_card") // not a create parameter (§2.2): ignored like any unknown one
-		if f, err = parseCustomer(p); err == nil {
+		if f, err = parseCustomer(p, false); err == nil {
 			c := &cardvault.Customer{Metadata: f.metadata}
 			if f.email != nil {
 				c.Email = *f.email
@@ -133,7 +136,7 @@ func (s *Server) updateCustomer(w http.ResponseWriter, r *http.Request) {
 	p, err := body(r)
 	if err == nil {
 		var f customerFields
-		if f, err = parseCustomer(p); err == errCardToken {
+		if f, err = parseCustomer(p, true); err == errCardToken {
 			// Validation comes after lookups (§2.1): an unknown customer is a 404 first.
 			if _, lerr := s.v.Customer(r.Context(), scope(r), cardvault.Ref{ID: r.PathValue("id")}); lerr != nil {
 				err = lerr

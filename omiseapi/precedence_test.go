@@ -18,6 +18,11 @@ func TestLookupBeforeValidation(t *testing.T) {
 	if st != http.StatusBadRequest || body["code"] != "invalid_card_token" {
 		t.Errorf("known customer, card 5: %d %v; want 400 invalid_card_token", st, body["code"])
 	}
+	// A bad_request parameter error comes before the card's validation error.
+	st, body = e.do(t, "PATCH", "/customers/"+c["id"].(string), e.SK, "application/json", `{"card":5,"default_card":{}}`)
+	if st != http.StatusBadRequest || body["message"] != "default_card is invalid" {
+		t.Errorf("card 5 and default_card {}: %d %v; want 400 default_card is invalid", st, body["message"])
+	}
 }
 
 // TestDecodingBeforeLookup: a malformed body or list parameter (400) comes

@@ -54,17 +54,12 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 
 // QueryCards returns stored cards matching a ChargeOver query.
 func (db *DB) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Card, error) {
-	where, args, err := renderWhere(q.Where, cardColumnOf)
+	page, args, err := renderPage(q, cardColumnOf)
 	if err != nil {
 		return nil, err
 	}
-	order, err := renderOrder(q.Order, cardColumnOf)
-	if err != nil {
-		return nil, err
-	}
-	args = append([]any{s.AccountID, s.Mode}, append(args, q.Limit, q.Offset)...)
 	return scanCards(db.rq.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
-		WHERE account_id = ? AND mode = ? AND customer_id IS NOT NULL`+where+order+` LIMIT ? OFFSET ?`, args...))
+		WHERE account_id = ? AND mode = ? AND customer_id IS NOT NULL`+page, append([]any{s.AccountID, s.Mode}, args...)...))
 }
 
 // CountCards counts stored cards matching ChargeOver conditions.
@@ -81,30 +76,12 @@ func (db *DB) CountCards(ctx context.Context, s cardvault.Scope, conds []query.C
 
 // QueryCustomers returns customers matching a ChargeOver query.
 func (db *DB) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Customer, error) {
-	where, args, err := renderWhere(q.Where, customerColumnOf)
+	page, args, err := renderPage(q, customerColumnOf)
 	if err != nil {
 		return nil, err
 	}
-	order, err := renderOrder(q.Order, customerColumnOf)
-	if err != nil {
-		return nil, err
-	}
-	args = append([]any{s.AccountID, s.Mode}, append(args, q.Limit, q.Offset)...)
-	rows, err := db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
-		WHERE account_id = ? AND mode = ?`+where+order+` LIMIT ? OFFSET ?`, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []*cardvault.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return scanCustomers(db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
+		WHERE account_id = ? AND mode = ?`+page, append([]any{s.AccountID, s.Mode}, args...)...))
 }
 
 // CountCustomers counts customers matching ChargeOver conditions.

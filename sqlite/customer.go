@@ -26,6 +26,22 @@ func scanCustomer(row scanner) (*cardvault.Customer, error) {
 	return &c, nil
 }
 
+func scanCustomers(rows *sql.Rows, err error) ([]*cardvault.Customer, error) {
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []*cardvault.Customer
+	for rows.Next() {
+		c, err := scanCustomer(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
 func customerByRef(ctx context.Context, q queryer, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
 	where, arg, id := refCondition(ref, "id")
 	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
@@ -124,20 +140,8 @@ func (db *DB) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.
 		AND created_at BETWEEN ? AND ?`, s.AccountID, s.Mode, lo, hi).Scan(&total); err != nil {
 		return nil, 0, err
 	}
-	rows, err := db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE account_id = ? AND mode = ?
-		AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+` LIMIT ? OFFSET ?`,
-		s.AccountID, s.Mode, lo, hi, p.Limit, p.Offset)
-	if err != nil {
-		return nil, 0, err
-	}
-	defer rows.Close()
-	var out []*cardvault.Customer
-	for rows.Next() {
-		c, err := scanCustomer(rows)
-		if err != nil {
-			return nil, 0, err
-		}
-		out = append(out, c)
-	}
-	return out, total, rows.Err()
+	cs, err := scanCustomers(db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE account_id = ?
+		AND mode = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+` LIMIT ? OFFSET ?`,
+		s.AccountID, s.Mode, lo, hi, p.Limit, p.Offset))
+	return cs, total, err
 }

@@ -76,3 +76,17 @@ func renderOrder(keys []query.OrderKey, columns map[string]string) (string, erro
 	}
 	return " ORDER BY " + strings.Join(parts, ", "), nil
 }
+
+// renderPage renders the filter, order and page of a query: the text to
+// append after a scoped WHERE, and its arguments.
+func renderPage(q query.Query, columns map[string]string) (string, []any, error) {
+	where, args, err := renderWhere(q.Where, columns)
+	if err != nil {
+		return "", nil, err
+	}
+	order, err := renderOrder(q.Order, columns)
+	if err != nil {
+		return "", nil, err
+	}
+	return where + order + " LIMIT ? OFFSET ?", append(args, q.Limit, q.Offset), nil
+}
