@@ -101,15 +101,6 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 	return rec, nil
 }
 
-// Allow charges one request to an authenticated key (ERateLimited when its
-// rate is exceeded). Dialects call it right after authentication.
-func (v *Vault) Allow(rec *cardvault.APIKey) error {
-	if ok, wait := v.Limiter.Allow(rec.Hash, time.Now()); !ok {
-		return &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: ratelimit.RetryAfter(wait)}
-	}
-	return nil
-}
-
 // ErrWrongMasterKey means the configured master key does not open the store's
 // data keys: every card operation would fail, so the server must not start.
 var ErrWrongMasterKey = errors.New("the master key does not open this store's data keys: " +
