@@ -32,7 +32,8 @@ type Vault struct {
 	// Limiter limits requests per API key; nil allows everything.
 	Limiter *ratelimit.Limiter
 
-	dks sync.Map // account id → cardvault.DataKey (current)
+	dks   sync.Map // account id → cardvault.DataKey (current)
+	reads readGate // ReadsPerAccount
 }
 
 // New returns a vault over a store and keyring.
@@ -169,9 +170,10 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 	return t, nil
 }
 
-// Token returns a token while it is within its TTL (ENotFound afterwards).
+// Token returns a token while it is within its TTL (ENotFound afterwards),
+// within the account's read bound (ERateLimited).
 func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
-	t, err := v.Store.Token(ctx, s, id)
+	t, err := read(ctx, v, s.AccountID, func() (*cardvault.Token, error) { return v.Store.Token(ctx, s, id) })
 	if err != nil {
 		return nil, err
 	}

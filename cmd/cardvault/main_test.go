@@ -72,10 +72,16 @@ func (s *syncBuffer) String() string {
 // mustStart starts `cardvault` with args on a free port and waits until it serves.
 func mustStart(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
+	return mustStartEnv(t, data, []string{"CARDVAULT_MASTER_KEY="}, args...)
+}
+
+// mustStartEnv is mustStart with env added to the test's environment.
+func mustStartEnv(t *testing.T, data string, env []string, args ...string) *proc {
+	t.Helper()
 	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	p.cmd = exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, args...)...)
 	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	p.cmd.Env = append(os.Environ(), "CARDVAULT_MASTER_KEY=")
+	p.cmd.Env = append(os.Environ(), env...)
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
