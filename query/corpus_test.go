@@ -36,13 +36,18 @@ func TestInjectionCorpus(t *testing.T) {
 	}
 }
 
-// checkPreserved sends val escaped as a string value: valid UTF-8 without NUL
-// must come back byte-exact; anything else must be an invalid value.
+// checkPreserved sends val escaped as a string value: a value longer than
+// MaxValueBytes is too long; valid UTF-8 without NUL must come back
+// byte-exact; anything else must be an invalid value.
 func checkPreserved(t *testing.T, i int, op, val string) {
 	t.Helper()
 	conds, err := ParseCount(url.Values{"where": {"token:" + op + ":" + Escape(val)}}, CreditCard)
 	text := utf8.ValidString(val) && !strings.Contains(val, "\x00")
 	switch {
+	case len(val) > MaxValueBytes:
+		if !isDetail(err, "where", "condition 1: value too long") {
+			t.Errorf("corpus %d %s: %d-byte value gave %v", i, op, len(val), err)
+		}
 	case text && (err != nil || len(conds) != 1 || conds[0].Str != val):
 		t.Errorf("corpus %d %s: value not preserved (err %v)", i, op, err)
 	case !text && !isDetail(err, "where", "condition 1: invalid value"):

@@ -17,6 +17,13 @@ const (
 	msgNotSortable    = "field is not sortable"
 	msgBadDirection   = "invalid direction"
 	msgNotNonNegative = "must be a non-negative integer"
+	msgValueTooLong   = "value too long"
+)
+
+// The detail messages of the bounds (API.md §3.6), each naming its limit.
+var (
+	msgTooManyConds = fmt.Sprintf("too many conditions (at most %d)", MaxConditions)
+	msgTooManyKeys  = fmt.Sprintf("too many keys (at most %d)", MaxOrderKeys)
 )
 
 // Error is a query error: Details holds one entry per offending parameter

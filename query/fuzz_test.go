@@ -13,8 +13,9 @@ import (
 
 // catalogue matches every detail message Parse may produce, per parameter.
 var catalogue = map[string]*regexp.Regexp{
-	"where":  regexp.MustCompile(`^condition [1-9][0-9]*: (malformed|field is not filterable|unknown operator|operator not allowed for field|invalid value)$`),
-	"order":  regexp.MustCompile(`^key [1-9][0-9]*: (malformed|field is not sortable|invalid direction)$`),
+	"where": regexp.MustCompile(`^(condition [1-9][0-9]*: (malformed|field is not filterable|unknown operator|` +
+		`operator not allowed for field|value too long|invalid value)|too many conditions \(at most 16\))$`),
+	"order":  regexp.MustCompile(`^(key [1-9][0-9]*: (malformed|field is not sortable|invalid direction)|too many keys \(at most 8\))$`),
 	"limit":  regexp.MustCompile(`^must be a non-negative integer$`),
 	"offset": regexp.MustCompile(`^must be a non-negative integer$`),
 }
@@ -27,6 +28,9 @@ func checkResult(v url.Values, q Query, err error, s Schema) string {
 	}
 	if q.Limit < 1 || q.Limit > MaxLimit || q.Offset < 0 {
 		return fmt.Sprintf("limit %d offset %d out of range", q.Limit, q.Offset)
+	}
+	if len(q.Where) > MaxConditions || len(q.Order) > MaxOrderKeys+1 {
+		return fmt.Sprintf("%d conditions, %d order keys: past the bounds", len(q.Where), len(q.Order))
 	}
 	for i, c := range q.Where {
 		if p := checkCond(c, s); p != "" {
@@ -66,6 +70,8 @@ func checkCond(c Cond, s Schema) string {
 		return "int condition with contains or string value"
 	case f.Type == String && (c.Int != 0 || !utf8.ValidString(c.Str) || strings.Contains(c.Str, "\x00")):
 		return "string condition with int or non-text value"
+	case len(c.Str) > MaxValueBytes:
+		return "value longer than MaxValueBytes"
 	}
 	return ""
 }
@@ -160,6 +166,9 @@ func FuzzSplit(f *testing.F) {
 			t.Fatalf("splitCond(%q) = %q, %v; want %q", cond, parts, ok, want)
 		}
 		for _, sep := range []byte{',', ':'} {
+			if n, parts := countParts(a, sep), split(a, sep, -1); n != len(parts) {
+				t.Fatalf("countParts(%q, %q) = %d, split gives %d parts", a, sep, n, len(parts))
+			}
 			if got := strings.Join(split(a, sep, -1), string(sep)); got != a {
 				t.Fatalf("split(%q, %q) lost text: %q", a, sep, got)
 			}

@@ -15,9 +15,13 @@ type OrderKey struct {
 // tie-breaker. Keys are plain text: field names never contain backslashes,
 // so there is no escaping. A field repeated later is dropped (the first key
 // for a field decides its direction). It returns the first problem as a
-// detail message, numbering keys from 1.
+// detail message, numbering keys from 1. More than MaxOrderKeys keys are
+// refused before any is parsed.
 func parseOrder(v string, s Schema, id Field) ([]OrderKey, string) {
 	var keys []OrderKey
+	if v != "" && strings.Count(v, ",") >= MaxOrderKeys {
+		return nil, msgTooManyKeys
+	}
 	if v != "" {
 		for i, raw := range strings.Split(v, ",") {
 			k, problem := parseKey(raw, s)

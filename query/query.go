@@ -11,6 +11,23 @@ const (
 	MaxLimit     = 500 // larger limits, of any size, are clamped to this
 )
 
+// Bounds on what a client may ask a store to evaluate. Every condition is a
+// term of the SQL a store runs, so without them a query string within the
+// header limit could build an expression tree the database refuses (a 500)
+// or a scan that costs every tenant.
+const (
+	// MaxConditions is the most where conditions of one request, counted
+	// across all its where parameters.
+	MaxConditions = 16
+	// MaxOrderKeys is the most keys of an order parameter, counted as given
+	// (a repeated field counts each time).
+	MaxOrderKeys = 8
+	// MaxValueBytes is the longest where value, in bytes after unescaping:
+	// four times the longest text a field holds (255 characters), so every
+	// value that can match fits.
+	MaxValueBytes = 1024
+)
+
 // Query is a parsed, validated list request.
 type Query struct {
 	// Where holds the conditions of every where parameter, in order,
@@ -33,10 +50,13 @@ type Query struct {
 // of order, limit and offset. Other parameters are ignored.
 //
 // On any problem it returns a zero Query and an *Error with one detail per
-// offending parameter: its first problem. Within one where condition the
-// first applicable of malformed, field is not filterable, unknown operator,
-// operator not allowed for field, invalid value is reported; within one
-// order key, malformed, field is not sortable, invalid direction.
+// offending parameter: its first problem. More than MaxConditions conditions
+// (across all where parameters) or MaxOrderKeys order keys are refused as a
+// whole, before any of them is read. Within one where condition the first
+// applicable of malformed, field is not filterable, unknown operator,
+// operator not allowed for field, value too long (over MaxValueBytes),
+// invalid value is reported; within one order key, malformed, field is not
+// sortable, invalid direction.
 //
 // String values may be empty but must be valid UTF-8 without NUL bytes
 // (otherwise invalid value), so that every store can bind them. An order

@@ -79,8 +79,18 @@ func Escape(s string) string {
 
 // parseWhere parses every where value in order (decoding steps 2–6),
 // skipping empty ones. It returns the first problem as a detail message,
-// numbering conditions from 1 across all values.
+// numbering conditions from 1 across all values. More than MaxConditions
+// conditions are refused before any is parsed.
 func parseWhere(values []string, s Schema) ([]Cond, string) {
+	total := 0
+	for _, v := range values {
+		if v != "" {
+			total += countParts(v, ',')
+		}
+	}
+	if total > MaxConditions {
+		return nil, msgTooManyConds
+	}
 	var conds []Cond
 	n := 0
 	for _, v := range values {
@@ -134,6 +144,20 @@ func splitCond(raw string) (parts [3]string, ok bool) {
 		}
 	}
 	return parts, true
+}
+
+// countParts returns len(split(s, sep, -1)) without building the parts.
+func countParts(s string, sep byte) int {
+	n := 1
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '\\':
+			i++
+		case sep:
+			n++
+		}
+	}
+	return n
 }
 
 // split cuts s at every sep not escaped by a backslash into at most n parts
@@ -203,6 +227,8 @@ func makeCond(f Field, op Op, value string) (Cond, string) {
 			return Cond{}, msgInvalidValue
 		}
 		c.Int = n
+	case len(value) > MaxValueBytes:
+		return Cond{}, msgValueTooLong
 	default:
 		if !utf8.ValidString(value) || strings.IndexByte(value, 0) >= 0 {
 			return Cond{}, msgInvalidValue
