@@ -1,13 +1,11 @@
 // Package server puts cardvault's HTTP dialects behind one address: /healthz,
 // /api/… for the ChargeOver dialect and everything else for the Omise
-// dialect, with the access log, timeouts and graceful shutdown.
+// dialect, with the access log, the request deadline, timeouts and graceful
+// shutdown.
 package server
 
 import (
-	"context"
-	"errors"
 	"log/slog"
-	"net"
 	"net/http"
 	"strings"
 	"time"
@@ -18,8 +16,24 @@ import (
 	"github.com/cardvault/cardvault/vault"
 )
 
+// RequestTimeout bounds a request: its handler's context (and with it every
+// store statement it runs) ends after this long, and the whole request,
+// headers and body, must have arrived within it (http.Server.ReadTimeout).
+// It is well below writeTimeout, so the answer to a request that ran out of
+// time still reaches its client.
+const RequestTimeout = 10 * time.Second
+
+// MaxHeaderBytes is the largest request head accepted: the request line and
+// every header field, counted as `Name: value` CRLF lines, plus the blank
+// line. Past it the answer is 431 in the dialect's format.
+const MaxHeaderBytes = 64 << 10
+
 // Handler returns the whole HTTP surface of a vault.
 func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
+	return handler(v, log, RequestTimeout)
+}
+
+func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handler {
 	omise := omiseapi.New(v, log)
 	chargeover := chargeoverapi.New(v, log)
 	health := healthz(v, log)
@@ -27,16 +41,22 @@ func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
 	// dialect authenticates; each dialect answers those itself.
 	root := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch {
+		case headSize(r) > MaxHeaderBytes:
+			httpx.SetRoute(r, "head too large")
+			writeFault(w, isChargeOver(r.URL.Path), faultHeaders, http.StatusRequestHeaderFieldsTooLarge)
 		case r.URL.Path == "/healthz":
 			health(w, r)
-		case isChargeOver(r):
+		case isChargeOver(r.URL.Path):
 			chargeover.ServeHTTP(w, r)
 		default:
 			omise.ServeHTTP(w, r)
 		}
 	})
-	return httpx.Log(log, root, func(w http.ResponseWriter, r *http.Request) {
-		if isChargeOver(r) {
+	timed := httpx.Deadline(timeout, root, func(w http.ResponseWriter, r *http.Request) {
+		writeFault(w, isChargeOver(r.URL.Path), faultTimeout, http.StatusServiceUnavailable)
+	})
+	return httpx.Log(log, timed, func(w http.ResponseWriter, r *http.Request) {
+		if isChargeOver(r.URL.Path) {
 			chargeoverapi.WritePanic(w, r)
 			return
 		}
@@ -44,49 +64,20 @@ func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
 	})
 }
 
-// healthz answers 200 while the store answers, 503 otherwise. No auth.
-func healthz(v *vault.Vault, log *slog.Logger) http.HandlerFunc {
-	return func(w http.ResponseWriter, r *http.Request) {
-		httpx.SetRoute(r, "/healthz")
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		if err := v.Ping(ctx); err != nil {
-			log.Error("health check", "err", err)
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable"})
-			return
+// isChargeOver reports whether a request path belongs to the ChargeOver dialect.
+func isChargeOver(path string) bool { return strings.HasPrefix(path, "/api/") }
+
+// headSize is the size of r's request line and header fields as MaxHeaderBytes
+// counts them.
+func headSize(r *http.Request) int {
+	n := len(r.Method) + 1 + len(r.RequestURI) + 1 + len(r.Proto) + 2
+	if r.Host != "" {
+		n += len("Host: ") + len(r.Host) + 2
+	}
+	for k, vs := range r.Header {
+		for _, v := range vs {
+			n += len(k) + 2 + len(v) + 2
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
 	}
-}
-
-// isChargeOver reports whether a request belongs to the ChargeOver dialect.
-func isChargeOver(r *http.Request) bool { return strings.HasPrefix(r.URL.Path, "/api/") }
-
-// Serve serves h on l until ctx ends, then shuts down gracefully: in-flight
-// requests finish (up to drain), new connections are refused.
-func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger, drain time.Duration) error {
-	srv := &http.Server{
-		Handler:           h,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      30 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
-	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(l) }()
-	select {
-	case err := <-errc:
-		return err
-	case <-ctx.Done():
-	}
-	log.Info("shutting down", "drain", drain.String())
-	sctx, cancel := context.WithTimeout(context.Background(), drain)
-	defer cancel()
-	err := srv.Shutdown(sctx)
-	if e := <-errc; !errors.Is(e, http.ErrServerClosed) {
-		err = errors.Join(err, e)
-	}
-	return err
+	return n + 2
 }
