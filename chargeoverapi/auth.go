@@ -7,6 +7,8 @@ import (
 	"time"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/vault"
 )
 
 // Limits of signature-v1 (API.md §3.2).
@@ -49,7 +51,7 @@ func (s *Server) basicAuth(r *http.Request) (*call, error) {
 	if pub.AccountID != sec.AccountID || pub.Mode != sec.Mode {
 		return nil, errCredentials
 	}
-	if err := s.v.Allow(pub); err != nil {
+	if err := s.v.Allow(vault.Server, pub, ""); err != nil {
 		return nil, err
 	}
 	return &call{scope: pub.Scope()}, nil
@@ -70,10 +72,18 @@ func (s *Server) key(r *http.Request, key string, kind cardvault.KeyKind) (*card
 }
 
 // signatureAuth checks a signature-v1 header in the order of §3.2: parse,
-// public key, timestamp, signature, nonce. The nonce is recorded only after
-// the signature has been verified. The body is read here (it is signed) and
-// kept for the handler.
-func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
+// public key, timestamp, signature, nonce. The body is read here (it is
+// signed) and kept for the handler.
+//
+// Rate limits: right after the key lookup, before the body is read and the
+// HMAC computed, the request is charged to its client address's bucket of
+// unverified signatures; only once the signature is verified is it charged
+// to the key's server bucket, so that a third party knowing the public key
+// (it ships in browser code) cannot use up the key pair's rate. Both come
+// before the nonce costs a durable write, so a refused request can be
+// retried with the same signature. The nonce is recorded only after the
+// signature has been verified.
+func (s *Server) signatureAuth(r *http.Request, header string) (_ *call, err error) {
 	sig, err := parseSignatureHeader(header)
 	if err != nil {
 		return nil, errSignature
@@ -82,14 +92,22 @@ func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.v.Allow(vault.Unverified, nil, httpx.ClientIP(r)); err != nil {
+		return nil, err
+	}
 	now := s.v.Now()
 	if d := now.Unix() - sig.timestamp; d > maxClockSkew || d < -maxClockSkew {
 		return nil, errTimestamp
 	}
 	c := &call{scope: rec.Scope()}
+	defer func() {
+		if err != nil {
+			c.done()
+		}
+	}()
 	body, err := c.readBody(r)
 	if err != nil {
-		return nil, errSignature // a body that cannot be read cannot be verified
+		return nil, err
 	}
 	secret, err := s.v.SecretKeyOf(rec)
 	if err != nil {
@@ -98,9 +116,7 @@ func (s *Server) signatureAuth(r *http.Request, header string) (*call, error) {
 	if !verify(secret, sig, requestURLs(r), body) {
 		return nil, errSignature
 	}
-	// Rate-limit before the nonce costs a durable write, and so that a
-	// refused request can be retried with the same signature.
-	if err := s.v.Allow(rec); err != nil {
+	if err := s.v.Allow(vault.Server, rec, ""); err != nil {
 		return nil, err
 	}
 	fresh, err := s.v.UseNonce(r.Context(), rec.Hash, sig.nonce, now, now.Add(-nonceWindow))

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
 	"github.com/cardvault/cardvault/param"
 )
 
@@ -25,8 +26,12 @@ func (c *call) jsonBody(r *http.Request, known []string) (param.Params, error) {
 		return nil, errNoData
 	}
 	p, err := param.ParseJSON(b)
-	if err != nil {
+	c.done()
+	if err == param.ErrNotJSON {
 		return nil, errNotObject
+	}
+	if err != nil {
+		return nil, err
 	}
 	for _, k := range known {
 		if p.Has(k) {
@@ -38,12 +43,13 @@ func (c *call) jsonBody(r *http.Request, known []string) (param.Params, error) {
 
 // texts reads optional free-text fields in the given order: trimmed, nil when
 // absent ("", null or only whitespace). A value that is not a string or
-// number is invalid; one longer than maxText is too long.
+// number, or not storable text (invalid UTF-8, NUL), is invalid; one longer
+// than maxText is too long.
 func texts(p param.Params, keys ...string) (map[string]*string, error) {
 	out := make(map[string]*string, len(keys))
 	for _, k := range keys {
 		v, st := p.String(k)
-		if st == param.Invalid {
+		if st == param.Invalid || !httpx.StorableText(v) {
 			return nil, badParam(k, "invalid")
 		}
 		v = strings.TrimSpace(v)

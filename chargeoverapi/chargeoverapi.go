@@ -73,19 +73,35 @@ type call struct {
 	target   target
 	body     []byte
 	bodyRead bool
+	leave    func() // leaves the body gate; nil when not in it
 }
 
-// readBody returns the request body, reading it at most once.
+// readBody returns the request body, reading it at most once. A body is read
+// only with a turn at the process's body gate, which the call keeps until
+// done is called (after decoding).
 func (c *call) readBody(r *http.Request) ([]byte, error) {
-	if c.bodyRead {
+	if c.bodyRead || r.ContentLength == 0 {
 		return c.body, nil
 	}
+	leave, err := httpx.Bodies.Enter(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	c.leave = leave
 	b, err := httpx.ReadBody(r)
 	if err != nil {
+		c.done()
 		return nil, err
 	}
 	c.body, c.bodyRead = b, true
 	return b, nil
+}
+
+// done gives the call's turn at the body gate back, if it holds one.
+func (c *call) done() {
+	if c != nil && c.leave != nil {
+		c.leave()
+	}
 }
 
 // ServeHTTP authenticates, then routes (API.md §1.3: authentication comes
@@ -103,6 +119,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, "", err)
 		return
 	}
+	defer c.done()
 	if err := s.check(&t, routed); err != nil {
 		s.writeError(w, r, "", err)
 		return

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/param"
 	"github.com/cardvault/cardvault/query"
 )
 
@@ -30,6 +31,7 @@ const (
 	msgNoCard     = "This credit card does not exist."
 	msgNoCustomer = "This customer does not exist."
 	msgInternal   = "Internal server error."
+	msgTooMany    = "Too many requests."
 )
 
 // badParam is a 400 "Missing or invalid parameter." with one detail.
@@ -52,6 +54,8 @@ var (
 	errQuery       = badParam("query", "malformed")
 	errNotObject   = badParam("body", "not a JSON object")
 	errTooLarge    = badParam("body", "too large")
+	errTooMany     = badParam("body", "too many parameters")
+	errBodyRead    = badParam("body", "unreadable")
 	errNoData      = &apiError{status: http.StatusBadRequest, message: msgNoData}
 	errInternal    = &apiError{status: http.StatusInternalServerError, message: msgInternal}
 )
@@ -87,8 +91,15 @@ func toAPI(err error, kind string) *apiError {
 	if errors.As(err, &qe) {
 		return &apiError{status: http.StatusBadRequest, message: msgBadParam, details: qe.Details}
 	}
-	if errors.Is(err, httpx.ErrTooLarge) {
+	switch {
+	case errors.Is(err, httpx.ErrTooLarge), errors.Is(err, param.ErrTooLarge):
 		return errTooLarge
+	case errors.Is(err, param.ErrTooMany):
+		return errTooMany
+	case errors.Is(err, httpx.ErrClientBody):
+		return errBodyRead
+	case errors.Is(err, httpx.ErrBusy):
+		return &apiError{status: http.StatusTooManyRequests, message: msgTooMany, retryAfter: httpx.BusyRetryAfter}
 	}
 	e := cardvault.AsError(err)
 	switch e.Code {
@@ -105,7 +116,7 @@ func toAPI(err error, kind string) *apiError {
 	case cardvault.EUnauthorized:
 		return errCredentials
 	case cardvault.ERateLimited:
-		return &apiError{status: http.StatusTooManyRequests, message: "Too many requests.", retryAfter: e.RetryAfter}
+		return &apiError{status: http.StatusTooManyRequests, message: msgTooMany, retryAfter: e.RetryAfter}
 	}
 	return errInternal
 }
@@ -155,8 +166,11 @@ func writeEnvelope(w http.ResponseWriter, code int, msg string, details map[stri
 // logged with the request id and shown as the generic 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string, err error) {
 	e := toAPI(err, kind)
-	if e.status >= 500 {
+	switch {
+	case e.status >= 500:
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+	case e == errBodyRead:
+		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
 	"github.com/cardvault/cardvault/param"
 )
 
@@ -40,8 +41,9 @@ func parseCustomer(p param.Params, update bool) (customerFields, error) {
 	if m, st := p.Object("metadata"); st == param.Invalid {
 		return f, badRequest("metadata is invalid")
 	} else if st == param.Valid {
-		b, err := json.Marshal(param.ToJSONValue(m))
-		if err != nil {
+		v := param.ToJSONValue(m)
+		b, err := json.Marshal(v)
+		if err != nil || !storableTree(v) {
 			return f, badRequest("metadata is invalid")
 		}
 		if len(b) > maxMetadata {
@@ -203,4 +205,27 @@ func (s *Server) listRequest(r *http.Request) (cardvault.ListParams, error) {
 		return cardvault.ListParams{}, err
 	}
 	return parseList(p, s.v.Now())
+}
+
+// storableTree reports whether every key and string in a metadata tree is
+// storable text (valid UTF-8 without NUL): json.Marshal would otherwise
+// silently replace invalid bytes.
+func storableTree(v any) bool {
+	switch t := v.(type) {
+	case map[string]any:
+		for k, c := range t {
+			if !httpx.StorableText(k) || !storableTree(c) {
+				return false
+			}
+		}
+	case []any:
+		for _, c := range t {
+			if !storableTree(c) {
+				return false
+			}
+		}
+	case string:
+		return httpx.StorableText(t)
+	}
+	return true
 }

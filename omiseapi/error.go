@@ -1,12 +1,14 @@
 package omiseapi
 
 import (
+	"errors"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/param"
 )
 
 // apiError is an error as an Omise client sees it.
@@ -28,6 +30,8 @@ var (
 	errPathNotFound = &apiError{Status: http.StatusNotFound, Code: "not_found", Message: "the requested path was not found"}
 	errNotJSON      = badRequest("request body is not valid JSON")
 	errTooLarge     = badRequest("request body is too large")
+	errTooMany      = badRequest("request has too many parameters")
+	errBodyRead     = badRequest("request body could not be read")
 	errContentType  = badRequest("content type is not supported")
 	errMissingCard  = &apiError{Status: http.StatusBadRequest, Code: "missing_card", Message: "request contains no card parameters"}
 	errCardToken    = &apiError{Status: http.StatusBadRequest, Code: "invalid_card_token", Message: "invalid card token"}
@@ -38,6 +42,17 @@ var (
 func toAPI(err error) *apiError {
 	if e, ok := err.(*apiError); ok {
 		return e
+	}
+	switch {
+	case errors.Is(err, httpx.ErrTooLarge), errors.Is(err, param.ErrTooLarge):
+		return errTooLarge
+	case errors.Is(err, param.ErrTooMany):
+		return errTooMany
+	case errors.Is(err, httpx.ErrClientBody):
+		return errBodyRead
+	case errors.Is(err, httpx.ErrBusy):
+		return &apiError{Status: http.StatusTooManyRequests, Code: "too_many_requests", Message: "too many requests",
+			RetryAfter: httpx.BusyRetryAfter}
 	}
 	e := cardvault.AsError(err)
 	switch e.Code {
@@ -74,8 +89,11 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
 	}
-	if e.Status >= 500 {
+	switch {
+	case e.Status >= 500:
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+	case e == errBodyRead:
+		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
 	}
 	httpx.WriteJSON(w, e.Status, errorJSON{Object: "error", Code: e.Code, Message: e.Message,
 		Location: "https://www.omise.co/api-errors#" + strings.ReplaceAll(e.Code, "_", "-")})

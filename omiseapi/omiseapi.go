@@ -4,8 +4,8 @@
 package omiseapi
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"log/slog"
 	"mime"
 	"net/http"
@@ -92,7 +92,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	key, err := s.authenticate(r)
 	if err == nil {
-		err = s.v.Allow(key)
+		err = s.allow(r, key)
 	}
 	if err != nil {
 		s.writeError(w, r, err)
@@ -124,7 +124,7 @@ func (s *Server) authenticate(r *http.Request) (*cardvault.APIKey, error) {
 		return nil, err
 	}
 	want := cardvault.SecretKey
-	if p := r.URL.Path; p == "/tokens" || strings.HasPrefix(p, "/tokens/") {
+	if publicRoute(r) {
 		want = cardvault.PublicKey
 	}
 	if rec.Kind != want {
@@ -133,39 +133,62 @@ func (s *Server) authenticate(r *http.Request) (*cardvault.APIKey, error) {
 	return rec, nil
 }
 
+// publicRoute reports whether r is for the public-key routes (/tokens…).
+func publicRoute(r *http.Request) bool {
+	p := r.URL.Path
+	return p == "/tokens" || strings.HasPrefix(p, "/tokens/")
+}
+
+// allow charges an authenticated request to its rate-limit buckets before
+// any body is read: tokenization from browsers to the public key's browser
+// bucket and the client address's, everything else to the secret key's
+// server bucket.
+func (s *Server) allow(r *http.Request, key *cardvault.APIKey) error {
+	if key.Kind == cardvault.PublicKey {
+		return s.v.Allow(vault.Browser, key, httpx.ClientIP(r))
+	}
+	return s.v.Allow(vault.Server, key, "")
+}
+
 // scope returns the account and mode of the authenticated key.
 func scope(r *http.Request) cardvault.Scope {
 	return r.Context().Value(keyCtx{}).(*cardvault.APIKey).Scope()
 }
 
 // body decodes a request body by its Content-Type: form, JSON (any +json), or,
-// with no Content-Type, JSON if it starts with '{' and form otherwise.
+// with no Content-Type, JSON if it starts with '{' and form otherwise. Reading
+// and decoding wait for a turn at the process's body gate.
 func body(r *http.Request) (param.Params, error) {
-	b, err := httpx.ReadBody(r)
-	if errors.Is(err, httpx.ErrTooLarge) {
-		return nil, errTooLarge
+	if r.ContentLength == 0 {
+		return param.Params{}, nil
 	}
+	leave, err := httpx.Bodies.Enter(r.Context())
 	if err != nil {
 		return nil, err
 	}
-	if len(strings.TrimSpace(string(b))) == 0 {
+	defer leave()
+	b, err := httpx.ReadBody(r)
+	if err != nil {
+		return nil, err
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
 		return param.Params{}, nil
 	}
 	ct := r.Header.Get("Content-Type")
 	mt, _, _ := mime.ParseMediaType(ct)
 	switch {
-	case ct == "" && strings.TrimLeft(string(b), " \t\r\n")[0] == '{', mt == "application/json", strings.HasSuffix(mt, "+json"):
+	case ct == "" && bytes.TrimLeft(b, " \t\r\n")[0] == '{', mt == "application/json", strings.HasSuffix(mt, "+json"):
 		p, err := param.ParseJSON(b)
-		if err != nil {
+		if err == param.ErrNotJSON {
 			return nil, errNotJSON
 		}
-		return p, nil
+		return p, err
 	case ct == "", mt == "application/x-www-form-urlencoded":
 		p, err := param.ParseForm(string(b))
-		if err != nil {
+		if err == param.ErrMalformed {
 			return nil, badRequest("request body is malformed")
 		}
-		return p, nil
+		return p, err
 	}
 	return nil, errContentType
 }
@@ -177,8 +200,11 @@ func listParams(r *http.Request) (param.Params, error) {
 		return nil, err
 	}
 	q, err := param.ParseQuery(r.URL.RawQuery)
-	if err != nil {
+	if err == param.ErrMalformed {
 		return nil, badRequest("query string is malformed")
+	}
+	if err != nil {
+		return nil, err
 	}
 	return param.Merge(q, b), nil
 }
@@ -193,10 +219,11 @@ func legacyShape(r *http.Request) bool {
 
 func (s *Server) ok(w http.ResponseWriter, v any) { httpx.WriteJSON(w, http.StatusOK, v) }
 
-// text reads an optional free-text parameter: trimmed, "" when absent, at most 255 chars.
+// text reads an optional free-text parameter: trimmed, "" when absent, at most 255 chars,
+// storable (valid UTF-8 without NUL).
 func text(p param.Params, key, wire string) (string, error) {
 	v, st := p.String(key)
-	if st == param.Invalid {
+	if st == param.Invalid || !httpx.StorableText(v) {
 		return "", badRequest(wire + " is invalid")
 	}
 	v = strings.TrimSpace(v)

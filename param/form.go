@@ -17,21 +17,26 @@ import (
 //     flat name. A pair without "=" has the value "" (absent); a pair with an empty key and
 //     empty pairs (&&) are skipped. Only "&" separates pairs; ";" is an ordinary character.
 //
-// Invalid percent-encoding or nesting deeper than MaxDepth gives ErrMalformed. An empty body
-// gives an empty tree.
+// Invalid percent-encoding or nesting deeper than MaxDepth gives ErrMalformed, more than
+// MaxNodes values ErrTooMany and input longer than MaxBytes ErrTooLarge. An empty body gives an
+// empty tree. Decoded text is kept byte for byte: invalid UTF-8 and NUL bytes are the caller's
+// to refuse.
 func ParseForm(body string) (Params, error) {
-	p := Params{}
+	if len(body) > MaxBytes {
+		return nil, ErrTooLarge
+	}
+	f := formTree{root: Params{}, nodes: 1}
 	for body != "" {
 		var pair string
 		pair, body, _ = strings.Cut(body, "&")
 		if pair == "" {
 			continue
 		}
-		if err := p.addPair(pair); err != nil {
+		if err := f.addPair(pair); err != nil {
 			return nil, err
 		}
 	}
-	return p, nil
+	return f.root, nil
 }
 
 // ParseQuery decodes a URL's raw query string (without the "?") exactly as ParseForm does.
@@ -39,8 +44,14 @@ func ParseQuery(raw string) (Params, error) {
 	return ParseForm(raw)
 }
 
-// addPair decodes one key=value pair and stores it in p.
-func (p Params) addPair(pair string) error {
+// formTree is a form being decoded and the number of values it has created so far.
+type formTree struct {
+	root  Params
+	nodes int
+}
+
+// addPair decodes one key=value pair and stores it in the tree.
+func (f *formTree) addPair(pair string) error {
 	rawKey, rawVal, _ := strings.Cut(pair, "=")
 	key, err := url.QueryUnescape(rawKey)
 	if err != nil {
@@ -57,8 +68,7 @@ func (p Params) addPair(pair string) error {
 	if err != nil {
 		return err
 	}
-	p.set(path, val)
-	return nil
+	return f.set(path, val)
 }
 
 // keyPath is a decoded form key: the names from the top level down, and whether the key
@@ -128,23 +138,36 @@ func nextGroup(s string) (seg, rest string, ok bool) {
 }
 
 // set stores val at path, replacing any scalar, array or object that is in the way so that
-// the later assignment wins.
-func (p Params) set(k keyPath, val string) {
-	obj := p
+// the later assignment wins. Every object it creates and the value count towards MaxNodes,
+// replaced ones included: they were allocated all the same.
+func (f *formTree) set(k keyPath, val string) error {
+	obj := f.root
 	last := len(k.names) - 1
 	for _, name := range k.names[:last] {
 		child, ok := obj[name].(Params)
 		if !ok {
+			if f.nodes++; f.nodes > MaxNodes {
+				return ErrTooMany
+			}
 			child = Params{}
 			obj[name] = child
 		}
 		obj = child
 	}
+	if f.nodes++; f.nodes > MaxNodes {
+		return ErrTooMany
+	}
 	leaf := k.names[last]
 	if !k.append {
 		obj[leaf] = val
-		return
+		return nil
 	}
-	arr, _ := obj[leaf].([]any)
+	arr, ok := obj[leaf].([]any)
+	if !ok {
+		if f.nodes++; f.nodes > MaxNodes {
+			return ErrTooMany
+		}
+	}
 	obj[leaf] = append(arr, val)
+	return nil
 }

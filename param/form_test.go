@@ -64,8 +64,25 @@ var formCases = []formCase{
 	{name: "too deep", in: "a" + strings.Repeat("[x]", MaxDepth) + "=1", err: ErrMalformed},
 	{name: "too deep by array", in: "a" + strings.Repeat("[x]", MaxDepth-1) + "[]=1", err: ErrMalformed},
 	{name: "very deep", in: "a" + strings.Repeat("[x]", 2000) + "=1", err: ErrMalformed},
+	{name: "invalid utf-8 kept", in: "n=%FF%00&%C3=1", want: Params{"n": "\xff\x00", "\xc3": "1"}},
+	{name: "max nodes", in: strings.Repeat("a[]=x&", MaxNodes-2), want: Params{"a": xs(MaxNodes - 2)}},
+	{name: "too many nodes", in: strings.Repeat("a[]=x&", MaxNodes-1), err: ErrTooMany},
+	{name: "objects count", in: "a" + strings.Repeat("[x]", MaxDepth-1) + "=1&" + strings.Repeat("b=1&", MaxNodes-MaxDepth),
+		err: ErrTooMany},
+	{name: "replaced values count", in: strings.Repeat("a=1&", MaxNodes), err: ErrTooMany},
+	{name: "max bytes", in: "a=" + strings.Repeat("x", MaxBytes-2), want: Params{"a": strings.Repeat("x", MaxBytes-2)}},
+	{name: "too many bytes", in: "a=" + strings.Repeat("x", MaxBytes-1), err: ErrTooLarge},
 	{name: "very deep but malformed literal", in: "a" + strings.Repeat("[x]", 40) + "[=1",
 		want: Params{"a" + strings.Repeat("[x]", 40) + "[": "1"}},
+}
+
+// xs is an array of n "x" strings.
+func xs(n int) []any {
+	a := make([]any, n)
+	for i := range a {
+		a[i] = "x"
+	}
+	return a
 }
 
 // deepParams builds {"a":{"x":{"x":…"1"}}} with the given depth.

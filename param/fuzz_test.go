@@ -1,6 +1,7 @@
 package param
 
 import (
+	"bytes"
 	"encoding/json"
 	"math/big"
 	"net/url"
@@ -8,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // checkTree fails t unless every value in v is an allowed kind and no object or array sits
@@ -48,7 +50,7 @@ func FuzzParseForm(f *testing.F) {
 		p, err := ParseForm(in)
 		compareFlat(t, in, p, err)
 		if err != nil {
-			if err != ErrMalformed || p != nil {
+			if (err != ErrMalformed && err != ErrTooMany && err != ErrTooLarge) || p != nil {
 				t.Fatalf("ParseForm = %v, %v", p, err)
 			}
 			return
@@ -64,8 +66,8 @@ func FuzzParseForm(f *testing.F) {
 // must reject the same encodings, and on keys without "[" both must give the same values.
 func compareFlat(t *testing.T, in string, p Params, err error) {
 	t.Helper()
-	if strings.Contains(in, ";") {
-		return
+	if strings.Contains(in, ";") || err == ErrTooMany || err == ErrTooLarge {
+		return // net/url has no such limits
 	}
 	vals, uerr := url.ParseQuery(in)
 	nested := false
@@ -95,14 +97,15 @@ func FuzzParseJSON(f *testing.F) {
 	for _, tc := range jsonCases {
 		f.Add([]byte(tc.in))
 	}
+	f.Add([]byte("{\"a\":\"\xff\",\"b\":\"\\ud800\",\"c\":\"\\u0000\"}"))
 	f.Fuzz(func(t *testing.T, in []byte) {
 		p, err := ParseJSON(in)
 		isObject := json.Valid(in) && firstNonSpace(in) == '{'
 		if err != nil {
-			if err != ErrNotJSON || p != nil {
+			if (err != ErrNotJSON && err != ErrTooMany && err != ErrTooLarge) || p != nil {
 				t.Fatalf("ParseJSON = %v, %v", p, err)
 			}
-			if isObject && jsonDepth(in) <= MaxDepth {
+			if err == ErrNotJSON && isObject && jsonDepth(in) <= MaxDepth {
 				t.Fatalf("valid object rejected: %q", in)
 			}
 			return
@@ -111,6 +114,19 @@ func FuzzParseJSON(f *testing.F) {
 			t.Fatalf("accepted input that is not one JSON object: %q", in)
 		}
 		checkTree(t, p, 1, false)
+		if !validText(p) {
+			return // encoding/json would have replaced what ParseJSON keeps
+		}
+		// On valid text the tree is exactly what encoding/json builds.
+		dec := json.NewDecoder(bytes.NewReader(in))
+		dec.UseNumber()
+		var want map[string]any
+		if err := dec.Decode(&want); err != nil {
+			t.Fatalf("encoding/json: %v", err)
+		}
+		if got := ToJSONValue(p); !reflect.DeepEqual(got, want) {
+			t.Fatalf("ParseJSON(%q)\n got %#v\nwant %#v", in, got, want)
+		}
 		// Re-encoding the tree and parsing it again gives the same tree.
 		out, err := json.Marshal(ToJSONValue(p))
 		if err != nil {
@@ -121,6 +137,70 @@ func FuzzParseJSON(f *testing.F) {
 			t.Fatalf("round trip of %q: %v\n got %#v\nwant %#v", in, err, again, p)
 		}
 	})
+}
+
+// validText reports whether every key and string in the tree is valid UTF-8.
+func validText(v any) bool {
+	switch x := v.(type) {
+	case Params:
+		for k, c := range x {
+			if !utf8.ValidString(k) || !validText(c) {
+				return false
+			}
+		}
+	case []any:
+		for _, c := range x {
+			if !validText(c) {
+				return false
+			}
+		}
+	case string:
+		return utf8.ValidString(x)
+	}
+	return true
+}
+
+// jsonDepth returns the deepest nesting of objects and arrays in b, which must be valid JSON:
+// the reference the decoder's depth limit is checked against.
+func jsonDepth(b []byte) int {
+	depth, deepest := 0, 0
+	inString, escaped := false, false
+	for _, c := range b {
+		switch {
+		case escaped:
+			escaped = false
+		case inString && c == '\\':
+			escaped = true
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '{' || c == '[':
+			depth++
+			deepest = max(deepest, depth)
+		case c == '}' || c == ']':
+			depth--
+		}
+	}
+	return deepest
+}
+
+func TestJSONDepth(t *testing.T) {
+	tests := []struct {
+		in   string
+		want int
+	}{
+		{`{}`, 1},
+		{`{"a":[]}`, 2},
+		{`{"a":"\\"}`, 1},
+		{`{"a":"\\\"{"}`, 1},
+		{`{"a":[{}],"b":{}}`, 3},
+		{`{"{[":"]}"}`, 1},
+	}
+	for _, tc := range tests {
+		if got := jsonDepth([]byte(tc.in)); got != tc.want {
+			t.Errorf("jsonDepth(%s) = %d, want %d", tc.in, got, tc.want)
+		}
+	}
 }
 
 func FuzzInt(f *testing.F) {

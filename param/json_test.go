@@ -3,6 +3,7 @@ package param
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -57,6 +58,40 @@ var jsonCases = []jsonCase{
 	{name: "leading zero", in: `{"a":012}`, err: ErrNotJSON},
 	{name: "form body", in: `card[number]=1`, err: ErrNotJSON},
 	{name: "bom", in: "\ufeff{}", err: ErrNotJSON},
+	{name: "invalid utf-8 kept", in: "{\"n\":\"a\xffb\",\"\xc3\":1}", want: Params{"n": "a\xffb", "\xc3": json.Number("1")}},
+	{name: "escaped nul kept", in: `{"n":"a\u0000b"}`, want: Params{"n": "a\x00b"}},
+	{name: "surrogate pair", in: `{"n":"\ud83d\ude00"}`, want: Params{"n": "😀"}},
+	{name: "lone high surrogate is wtf-8", in: `{"n":"\ud800x"}`, want: Params{"n": "\xed\xa0\x80x"}},
+	{name: "lone low surrogate is wtf-8", in: `{"n":"\udfff"}`, want: Params{"n": "\xed\xbf\xbf"}},
+	{name: "high surrogate then escape", in: `{"n":"\ud800\u0041"}`, want: Params{"n": "\xed\xa0\x80A"}},
+	{name: "two high surrogates", in: `{"n":"\ud800\ud800"}`, want: Params{"n": "\xed\xa0\x80\xed\xa0\x80"}},
+	{name: "escapes", in: `{"n":"\"\\\/\b\f\n\r\t\u00e9\u0E2A"}`, want: Params{"n": "\"\\/\b\f\n\r\té\u0e2a"}},
+	{name: "max nodes", in: `{"a":[` + strings.Repeat("0,", MaxNodes-3) + `0]}`, want: Params{"a": zeros(MaxNodes - 2)}},
+	{name: "too many nodes", in: `{"a":[` + strings.Repeat("0,", MaxNodes-2) + `0]}`, err: ErrTooMany},
+	{name: "too many keys", in: `{"a":{` + manyKeys(MaxNodes) + `}}`, err: ErrTooMany},
+	{name: "max bytes", in: `{"a":"` + strings.Repeat("x", MaxBytes-8) + `"}`, want: Params{"a": strings.Repeat("x", MaxBytes-8)}},
+	{name: "too many bytes", in: `{"a":"` + strings.Repeat("x", MaxBytes-7) + `"}`, err: ErrTooLarge},
+}
+
+// zeros is an array of n JSON zeros.
+func zeros(n int) []any {
+	a := make([]any, n)
+	for i := range a {
+		a[i] = json.Number("0")
+	}
+	return a
+}
+
+// manyKeys is n members "0":0,"1":0,… of a JSON object.
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		fmt.Fprintf(&b, `"%d":0`, i)
+	}
+	return b.String()
 }
 
 // deepJSON builds {"x":{"x":…{}}} with the given depth.
@@ -92,24 +127,5 @@ func TestParseJSONErrorText(t *testing.T) {
 	_, err := ParseJSON([]byte(`{"number":"4242424242424242",}`))
 	if err == nil || err.Error() != "request body is not valid JSON" {
 		t.Errorf("error = %v, want the fixed Omise text", err)
-	}
-}
-
-func TestJSONDepth(t *testing.T) {
-	tests := []struct {
-		in   string
-		want int
-	}{
-		{`{}`, 1},
-		{`{"a":[]}`, 2},
-		{`{"a":"\\"}`, 1},
-		{`{"a":"\\\"{"}`, 1},
-		{`{"a":[{}],"b":{}}`, 3},
-		{`{"{[":"]}"}`, 1},
-	}
-	for _, tc := range tests {
-		if got := jsonDepth([]byte(tc.in)); got != tc.want {
-			t.Errorf("jsonDepth(%s) = %d, want %d", tc.in, got, tc.want)
-		}
 	}
 }

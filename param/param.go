@@ -16,10 +16,24 @@ import (
 	"maps"
 )
 
-// MaxDepth is the deepest nesting a decoded tree may have, counting the top-level object as 1:
-// {"a":{}} and a[b]=1 have depth 2, a[]=x has depth 2 (the array counts). Deeper input is
-// rejected with ErrNotJSON or ErrMalformed so hostile bodies cannot exhaust the stack.
-const MaxDepth = 32
+// Limits on what decoding may build, so that the memory a request costs is a small multiple of
+// its size whatever its shape. A real client sends a few dozen parameters; a metadata object at
+// its 16 KiB limit holds at most a few thousand values.
+const (
+	// MaxDepth is the deepest nesting a decoded tree may have, counting the top-level object as 1:
+	// {"a":{}} and a[b]=1 have depth 2, a[]=x has depth 2 (the array counts). Deeper input is
+	// rejected with ErrNotJSON or ErrMalformed so hostile bodies cannot exhaust the stack.
+	MaxDepth = 32
+
+	// MaxNodes is the most values a decoded tree may hold: every object, array, string, number,
+	// boolean and null, the top-level object included. A form pair counts its value and every
+	// object it creates (a[b][c]=1 on an empty tree: 3). More gives ErrTooMany.
+	MaxNodes = 10000
+
+	// MaxBytes is the longest input ParseForm, ParseQuery and ParseJSON accept (the request body
+	// limit). Longer gives ErrTooLarge.
+	MaxBytes = 1 << 20
+)
 
 // ErrNotJSON reports a body that is not one JSON object (syntax error, other top-level value,
 // trailing data, empty body or nesting deeper than MaxDepth). Its text is what Omise clients see.
@@ -28,6 +42,12 @@ var ErrNotJSON = errors.New("request body is not valid JSON")
 // ErrMalformed reports a form body or query string that cannot be decoded (invalid percent
 // encoding, or bracket nesting deeper than MaxDepth).
 var ErrMalformed = errors.New("request parameters are malformed")
+
+// ErrTooMany reports input that would decode to more than MaxNodes values.
+var ErrTooMany = errors.New("request has too many parameters")
+
+// ErrTooLarge reports input longer than MaxBytes.
+var ErrTooLarge = errors.New("request parameters are too large")
 
 // Params is a decoded parameter tree. Values are string, json.Number, bool, nil, []any or
 // Params (a nested object). Reading from a nil Params is allowed and finds nothing.

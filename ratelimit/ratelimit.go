@@ -1,9 +1,11 @@
-// Package ratelimit limits request rates per API key with token buckets
-// (golang.org/x/time/rate). Limits are per process: with several instances
+// Package ratelimit limits request rates with token buckets
+// (golang.org/x/time/rate), one per key: the caller decides what a key
+// names (an API key, a client address). Limits are per process: with several instances
 // behind a balancer, each enforces the configured rate on its own.
 package ratelimit
 
 import (
+	"fmt"
 	"math"
 	"sync"
 	"time"
@@ -15,7 +17,7 @@ import (
 // longer than it takes to refill carries no state and can go.
 const minIdle = 10 * time.Minute
 
-// Limiter holds one token bucket per key.
+// Limiter holds one token bucket per key, all with the same rate and burst.
 type Limiter struct {
 	limit     rate.Limit
 	burst     int
@@ -31,39 +33,71 @@ type bucket struct {
 	seen time.Time
 }
 
-// New returns a limiter allowing perSecond requests per key with bursts of
-// burst; perSecond ≤ 0 returns nil, which allows everything.
-func New(perSecond float64, burst int) *Limiter {
-	if perSecond <= 0 {
-		return nil
+// Validate checks a configured rate and burst: the rate must be a finite
+// number ≥ 0 (0 turns limiting off) and the burst at least 1.
+func Validate(perSecond float64, burst int) error {
+	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 {
+		return fmt.Errorf("rate limit %v: must be a number ≥ 0 (0 turns limiting off)", perSecond)
 	}
 	if burst < 1 {
-		burst = int(math.Max(1, math.Ceil(perSecond)))
+		return fmt.Errorf("rate burst %d: must be at least 1", burst)
+	}
+	return nil
+}
+
+// NewLimiter returns a limiter allowing perSecond requests per bucket with
+// bursts of burst. perSecond = 0 returns nil, which allows everything; an
+// invalid rate or burst (see Validate) is an error.
+func NewLimiter(perSecond float64, burst int) (*Limiter, error) {
+	if err := Validate(perSecond, burst); err != nil {
+		return nil, err
+	}
+	if perSecond == 0 {
+		return nil, nil
 	}
 	refill := time.Duration(float64(burst) / perSecond * float64(time.Second))
 	return &Limiter{limit: rate.Limit(perSecond), burst: burst, idleAfter: max(minIdle, refill),
-		buckets: map[[32]byte]*bucket{}}
+		buckets: map[[32]byte]*bucket{}}, nil
 }
 
-// Allow takes one token from key's bucket at now. When none is left it
-// returns false and how long until one will be.
-func (l *Limiter) Allow(key [32]byte, now time.Time) (bool, time.Duration) {
+// New is NewLimiter for values already validated: it panics on an invalid
+// rate or burst.
+func New(perSecond float64, burst int) *Limiter {
+	l, err := NewLimiter(perSecond, burst)
+	if err != nil {
+		panic("ratelimit: " + err.Error())
+	}
+	return l
+}
+
+// Allow takes one token from each named bucket at now, all or none: when any
+// bucket is empty nothing is taken, and it returns false and how long until
+// every one of them will have a token.
+func (l *Limiter) Allow(now time.Time, keys ...[32]byte) (bool, time.Duration) {
 	if l == nil {
 		return true, 0
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	b := l.buckets[key]
-	if b == nil {
-		b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-		l.buckets[key] = b
-	}
-	b.seen = now
 	l.forgetIdle(now)
-	r := b.lim.ReserveN(now, 1)
-	if d := r.DelayFrom(now); d > 0 {
-		r.CancelAt(now)
-		return false, d
+	taken := make([]*rate.Reservation, 0, len(keys))
+	var wait time.Duration
+	for _, key := range keys {
+		b := l.buckets[key]
+		if b == nil {
+			b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+			l.buckets[key] = b
+		}
+		b.seen = now
+		r := b.lim.ReserveN(now, 1)
+		taken = append(taken, r)
+		wait = max(wait, r.DelayFrom(now))
+	}
+	if wait > 0 {
+		for _, r := range taken {
+			r.CancelAt(now)
+		}
+		return false, wait
 	}
 	return true, 0
 }

@@ -1,6 +1,7 @@
 package ratelimit
 
 import (
+	"math"
 	"testing"
 	"time"
 )
@@ -10,29 +11,29 @@ func TestAllow(t *testing.T) {
 	now := time.Unix(1700000000, 0)
 	a, b := [32]byte{1}, [32]byte{2}
 	for i := 0; i < 3; i++ {
-		if ok, _ := l.Allow(a, now); !ok {
+		if ok, _ := l.Allow(now, a); !ok {
 			t.Fatalf("request %d of the burst refused", i+1)
 		}
 	}
-	ok, wait := l.Allow(a, now)
+	ok, wait := l.Allow(now, a)
 	if ok || wait != 500*time.Millisecond {
 		t.Fatalf("4th request = %v, wait %v; want refused, 500ms", ok, wait)
 	}
-	if ok, _ := l.Allow(b, now); !ok {
+	if ok, _ := l.Allow(now, b); !ok {
 		t.Fatal("another key is limited too")
 	}
-	if ok, _ := l.Allow(a, now.Add(500*time.Millisecond)); !ok {
+	if ok, _ := l.Allow(now.Add(500*time.Millisecond), a); !ok {
 		t.Fatal("refill did not happen")
 	}
-	if ok, _ := l.Allow(a, now.Add(500*time.Millisecond)); ok {
+	if ok, _ := l.Allow(now.Add(500*time.Millisecond), a); ok {
 		t.Fatal("refilled more than one token")
 	}
 }
 
 func TestNilAllowsEverything(t *testing.T) {
-	var l *Limiter = New(0, 0)
+	var l *Limiter = New(0, 1)
 	for i := 0; i < 1000; i++ {
-		if ok, _ := l.Allow([32]byte{}, time.Now()); !ok {
+		if ok, _ := l.Allow(time.Now(), [32]byte{}); !ok {
 			t.Fatal("nil limiter refused")
 		}
 	}
@@ -41,8 +42,8 @@ func TestNilAllowsEverything(t *testing.T) {
 func TestForgetIdle(t *testing.T) {
 	l := New(1, 1)
 	now := time.Unix(1700000000, 0)
-	l.Allow([32]byte{1}, now)
-	l.Allow([32]byte{2}, now.Add(minIdle+2*time.Minute))
+	l.Allow(now, [32]byte{1})
+	l.Allow(now.Add(minIdle+2*time.Minute), [32]byte{2})
 	if len(l.buckets) != 1 {
 		t.Fatalf("%d buckets kept, want 1", len(l.buckets))
 	}
@@ -59,10 +60,57 @@ func TestRetryAfter(t *testing.T) {
 func TestSlowBucketsAreKept(t *testing.T) {
 	l := New(1.0/3600, 2) // two per two hours: a drained bucket refills in 2 h
 	now := time.Unix(1700000000, 0)
-	l.Allow([32]byte{1}, now)
-	l.Allow([32]byte{1}, now)
-	l.Allow([32]byte{2}, now.Add(30*time.Minute))
-	if ok, _ := l.Allow([32]byte{1}, now.Add(31*time.Minute)); ok {
+	l.Allow(now, [32]byte{1})
+	l.Allow(now, [32]byte{1})
+	l.Allow(now.Add(30*time.Minute), [32]byte{2})
+	if ok, _ := l.Allow(now.Add(31*time.Minute), [32]byte{1}); ok {
 		t.Fatal("a drained slow bucket was forgotten and refilled early")
 	}
+}
+
+func TestAllowAllOrNothing(t *testing.T) {
+	l := New(1, 2)
+	now := time.Unix(1700000000, 0)
+	a, b := [32]byte{1}, [32]byte{2}
+	l.Allow(now, b)
+	l.Allow(now, b)
+	if ok, wait := l.Allow(now, a, b); ok || wait != time.Second {
+		t.Fatalf("a and b with b empty = %v, %v; want refused, 1s", ok, wait)
+	}
+	// a was not charged by the refused request: its whole burst is left.
+	for i := 0; i < 2; i++ {
+		if ok, _ := l.Allow(now, a); !ok {
+			t.Fatalf("a request %d refused: the refused pair took a token", i+1)
+		}
+	}
+	// b refills at now+1s; a, drained at now too, refills as well.
+	if ok, _ := l.Allow(now.Add(time.Second), a, b); !ok {
+		t.Fatal("the pair was refused after both refilled")
+	}
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct {
+		rate  float64
+		burst int
+		ok    bool
+	}{
+		{0, 1, true}, {100, 200, true}, {0.5, 1, true},
+		{-1, 200, false}, {-0.001, 1, false}, {math.NaN(), 1, false}, {math.Inf(1), 1, false},
+		{100, 0, false}, {100, -5, false}, {0, 0, false},
+	} {
+		l, err := NewLimiter(tc.rate, tc.burst)
+		if (err == nil) != tc.ok || (Validate(tc.rate, tc.burst) == nil) != tc.ok {
+			t.Errorf("NewLimiter(%v, %d) error = %v, want ok %v", tc.rate, tc.burst, err, tc.ok)
+		}
+		if tc.ok && (l == nil) != (tc.rate == 0) {
+			t.Errorf("NewLimiter(%v, %d) = %v: nil exactly when the rate is 0", tc.rate, tc.burst, l)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("New(-1, 1) did not panic")
+		}
+	}()
+	New(-1, 1)
 }

@@ -1,17 +1,74 @@
 package vault
 
 import (
-	"time"
+	"crypto/sha256"
+	"net/netip"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/ratelimit"
 )
 
-// Allow charges one request to an authenticated key (ERateLimited when its
-// rate is exceeded). Dialects call it right after authentication.
-func (v *Vault) Allow(rec *cardvault.APIKey) error {
-	if ok, wait := v.Limiter.Allow(rec.Hash, time.Now()); !ok {
+// Traffic is a class of requests with rate-limit buckets of its own, so that
+// one class cannot use up another's: a ChargeOver sync job sharing a key
+// pair with a checkout page cannot make POST /tokens answer 429.
+type Traffic byte
+
+const (
+	// Browser is tokenization with a public key (Omise /tokens…), charged
+	// to the key and to the client's address.
+	Browser Traffic = 'b'
+	// Server is server-to-server traffic: Omise secret-key routes and
+	// ChargeOver.
+	Server Traffic = 's'
+	// Unverified is ChargeOver signature-v1 requests before their signature
+	// is checked, charged to the client's address only.
+	Unverified Traffic = 'u'
+)
+
+// Allow charges one request of class t to its buckets, all or none: the
+// key's bucket of that class when rec is not nil, and the client address's
+// bucket of that class when addr is not "". It fails with ERateLimited when
+// any of them is empty. Dialects call it right after the key lookup, before
+// reading the body.
+func (v *Vault) Allow(t Traffic, rec *cardvault.APIKey, addr string) error {
+	keys := make([][32]byte, 0, 2)
+	if rec != nil {
+		keys = append(keys, bucketKey(t, 'k', rec.Hash[:]))
+	}
+	if addr != "" {
+		keys = append(keys, bucketKey(t, 'a', addressPrefix(addr)))
+	}
+	if ok, wait := v.Limiter.Allow(v.Now(), keys...); !ok {
 		return &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: ratelimit.RetryAfter(wait)}
 	}
 	return nil
+}
+
+// bucketKey names the bucket of class t for what (k: a key hash, a: an
+// address), so that classes and kinds never share a bucket.
+func bucketKey(t Traffic, kind byte, id []byte) [32]byte {
+	h := sha256.New()
+	h.Write([]byte{byte(t), kind})
+	h.Write(id)
+	var k [32]byte
+	h.Sum(k[:0])
+	return k
+}
+
+// addressPrefix is what one client address is limited by: an IPv4 address,
+// or the /64 of an IPv6 address (one end site holds a whole /64, so a client
+// could otherwise pick a fresh address per request).
+func addressPrefix(addr string) []byte {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return []byte(addr)
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.WithZone("").Prefix(64); err == nil {
+			ip = p.Addr()
+		}
+	}
+	b, _ := ip.MarshalBinary()
+	return b
 }

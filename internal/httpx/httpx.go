@@ -7,6 +7,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -17,6 +18,12 @@ const MaxBody = 1 << 20
 
 // ErrTooLarge is returned by ReadBody for bodies over MaxBody.
 var ErrTooLarge = errors.New("request body is too large")
+
+// ErrClientBody is returned by ReadBody, wrapping the cause, when the client
+// did not deliver the body it announced: shorter than its Content-Length,
+// broken chunked framing, too slow for the server's read deadline, or the
+// connection went away. It is the client's fault, never a server error.
+var ErrClientBody = errors.New("request body could not be read")
 
 type infoKey struct{}
 
@@ -43,18 +50,30 @@ func InfoFrom(ctx context.Context) *Info {
 // SetRoute records the route pattern that served r.
 func SetRoute(r *http.Request, pattern string) { InfoFrom(r.Context()).Route = pattern }
 
-// ReadBody reads the whole body, failing with ErrTooLarge past MaxBody.
+// ReadBody reads the whole body, failing with ErrTooLarge past MaxBody and
+// with ErrClientBody when the client does not deliver it. With a known
+// Content-Length it reads into one buffer of exactly that size.
 func ReadBody(r *http.Request) ([]byte, error) {
-	if r.Body == nil {
+	if r.Body == nil || r.Body == http.NoBody {
 		return nil, nil
 	}
-	b, err := io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	if r.ContentLength > MaxBody {
+		return nil, ErrTooLarge
+	}
+	var b []byte
+	var err error
+	if r.ContentLength >= 0 {
+		b = make([]byte, r.ContentLength)
+		_, err = io.ReadFull(r.Body, b)
+	} else {
+		b, err = io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
+	}
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return nil, ErrTooLarge
 		}
-		return nil, err
+		return nil, fmt.Errorf("%w: %w", ErrClientBody, err)
 	}
 	if len(b) > MaxBody {
 		return nil, ErrTooLarge
