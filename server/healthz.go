@@ -33,11 +33,17 @@ func healthz(v *vault.Vault, log *slog.Logger) http.HandlerFunc {
 					log.Error("health check failed", "err", err, "suppressed", suppressed)
 				}
 			}
-			httpx.WriteJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "reason": "store"})
+			httpx.WriteJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable", Reason: "store"})
 			return
 		}
-		httpx.WriteJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+		httpx.WriteJSON(w, http.StatusOK, health{Status: "ok"})
 	}
+}
+
+// health is the body of /healthz.
+type health struct {
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"` // what failed
 }
 
 // logLimit lets one log line through per healthLogEvery and counts the rest.
