@@ -17,7 +17,7 @@ import (
 
 // net/http answers a request it cannot parse (malformed request line or
 // header, head past its MaxHeaderBytes, missing Host, unsupported protocol
-// version or transfer coding) itself, before any handler runs, in plain text
+// version, transfer coding or Expect) itself, before any handler runs, in plain text
 // written straight to the connection in one Write:
 //
 //	HTTP/1.1 <status line>\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n\r\n<text>
@@ -114,11 +114,16 @@ func (c *conn) answer(status int) error {
 	return err
 }
 
-// netHTTPError reports whether p is net/http's own error reply, and its status.
+// netHTTPError reports whether p is net/http's own error reply, and its
+// status. The 417 net/http sends for an Expect other than 100-continue comes
+// through the response path (no handler of ours answers 417).
 func netHTTPError(p []byte) (int, bool) {
 	const prefix = "HTTP/1.1 "
 	if len(p) < len(prefix)+3 || !bytes.HasPrefix(p, []byte(prefix)) {
 		return 0, false
+	}
+	if bytes.HasPrefix(p, []byte(prefix+"417 ")) {
+		return http.StatusExpectationFailed, true
 	}
 	i := bytes.Index(p, []byte("\r\n"))
 	if i < 0 || !bytes.HasPrefix(p[i:], []byte(netHTTPErrorHeaders)) {

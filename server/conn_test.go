@@ -125,6 +125,8 @@ func TestNetHTTPRefusalsInDialect(t *testing.T) {
 		{"absolute form, chargeover", "GET http://x/api/v3/customer HTTP/1.1\r\nHost: x\r\nBad\r\n\r\n", 400, coMalformedBody(400)},
 		{"unsupported version, chargeover", "GET /api/v3/customer HTTP/2.0\r\nHost: x\r\n\r\n", 505, coMalformedBody(505)},
 		{"unsupported transfer coding, chargeover", "POST /api/v3/customer HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip\r\n\r\n", 501, coMalformedBody(501)},
+		{"unsupported Expect, chargeover", "GET /api/v3/customer HTTP/1.1\r\nHost: x\r\nExpect: nothing\r\n\r\n", 417, coMalformedBody(417)},
+		{"unsupported Expect, omise", "POST /tokens HTTP/1.1\r\nHost: x\r\nExpect: nothing\r\nContent-Length: 2\r\n\r\n{}", 417, omiseMalformedBody},
 	}
 	for _, c := range cases {
 		resp, body := rawRoundTrip(t, s.addr, c.head)
@@ -132,6 +134,18 @@ func TestNetHTTPRefusalsInDialect(t *testing.T) {
 	}
 	if strings.Contains(s.logs.String(), `"level":"ERROR"`) {
 		t.Errorf("client faults logged at ERROR: %s", s.logs.String())
+	}
+}
+
+// TestOptionsStar: OPTIONS * reaches the Omise dialect (net/http would
+// answer it itself, with none of the headers of §1.5).
+func TestOptionsStar(t *testing.T) {
+	e := mustEnv(t, nil)
+	s := mustServe(t, Handler(e.v, e.log), time.Second)
+	resp, body := rawRoundTrip(t, s.addr, "OPTIONS * HTTP/1.1\r\nHost: x\r\n\r\n")
+	want := `{"object":"error","location":"https://www.omise.co/api-errors#authentication-failure","code":"authentication_failure","message":"authentication failed"}` + "\n"
+	if resp.StatusCode != 401 || body != want || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Errorf("OPTIONS *: %d %v %s", resp.StatusCode, resp.Header, body)
 	}
 }
 

@@ -56,6 +56,8 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 		BaseContext:       func(net.Listener) context.Context { return base },
 		ConnState:         fresh.track,
+		// OPTIONS * goes to the dialect too (401/404 with the usual headers).
+		DisableGeneralOptionsHandler: true,
 	}
 	srv.RegisterOnShutdown(func() {
 		fresh.closeAll()
