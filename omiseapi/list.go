@@ -50,7 +50,8 @@ func listTime(p param.Params, key string, def time.Time) (time.Time, error) {
 	return def, badRequest(key + " is invalid")
 }
 
-// embeddedCards is the first page of a customer's cards shown inside the customer.
+// embeddedParams are the list parameters of the first page of a customer's
+// cards, shown inside the customer.
 func embeddedParams(now time.Time) cardvault.ListParams {
 	return cardvault.ListParams{Limit: 20, From: time.Unix(0, 0).UTC(), To: now.UTC().Truncate(time.Second)}
 }
