@@ -25,6 +25,9 @@ type slowStore struct {
 func (s *slowStore) slow(ctx context.Context) error {
 	d, _ := ctx.Deadline()
 	s.deadline <- d
+	// Without the request's deadline the test fails rather than hangs.
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
 	var n int64
 	return s.db.QueryRowContext(ctx, `WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x+1 FROM c WHERE x < 10000000000)
 		SELECT count(*) FROM c`).Scan(&n)
