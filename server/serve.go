@@ -73,7 +73,7 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
-	if srv.Shutdown(sctx) != nil {
+	if errors.Is(srv.Shutdown(sctx), context.DeadlineExceeded) {
 		cancelBase(errShutdown)
 		srv.Close()
 		log.Warn("drain period over: requests cancelled", "running", tr.running())
