@@ -320,7 +320,8 @@ func post(u, key string, form url.Values) (string, bool) {
 }
 
 // TestGracefulShutdown: SIGTERM while a request is in flight (its body half
-// sent) lets that request finish with 200, then the server exits cleanly.
+// sent) lets that request finish with 200, then the server exits cleanly,
+// having joined every request and the janitor before closing the store.
 func TestGracefulShutdown(t *testing.T) {
 	p := mustStart(t, t.TempDir())
 	pk, _ := p.testKeys(t)
@@ -356,7 +357,9 @@ func TestGracefulShutdown(t *testing.T) {
 	case <-time.After(15 * time.Second):
 		t.Fatal("server did not stop after SIGTERM")
 	}
-	if !strings.Contains(p.stderr.String(), "shutting down") {
-		t.Errorf("no shutdown log line")
+	log := p.stderr.String()
+	down, stopped := strings.Index(log, `"shutting down"`), strings.Index(log, `"stopped: every request and the janitor have returned"`)
+	if down < 0 || stopped < down {
+		t.Errorf("want a shutdown log line, then the line saying requests and janitor have returned: %s", log)
 	}
 }

@@ -17,13 +17,21 @@ func newMasterKey() string {
 	return base64.StdEncoding.EncodeToString(b)
 }
 
-// run starts cardvault with env and waits for it to exit or to serve.
+// runWithKey starts cardvault with env and waits for it to exit or to serve.
 func runWithKey(t *testing.T, data string, env []string, args ...string) (served bool, stderr string) {
+	t.Helper()
+	served, _, stderr = runOnce(t, data, env, args...)
+	return served, stderr
+}
+
+// runOnce runs cardvault with env and args on a free port until it exits or
+// serves (then it is killed), and returns what it printed.
+func runOnce(t *testing.T, data string, env []string, args ...string) (served bool, stdout, stderr string) {
 	t.Helper()
 	cmd := exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
-	var out syncBuffer
-	cmd.Stderr, cmd.Stdout = &out, &syncBuffer{}
+	var out, errOut syncBuffer
+	cmd.Stderr, cmd.Stdout = &errOut, &out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -33,15 +41,16 @@ func runWithKey(t *testing.T, data string, env []string, args ...string) (served
 	for {
 		select {
 		case <-done:
-			return false, out.String()
+			return false, out.String(), errOut.String()
 		case <-deadline:
 			cmd.Process.Kill()
-			t.Fatalf("neither served nor exited: %s", out.String())
+			<-done
+			t.Fatalf("neither served nor exited: %s", errOut.String())
 		case <-time.After(20 * time.Millisecond):
-			if strings.Contains(out.String(), "cardvault serving") {
+			if strings.Contains(errOut.String(), "cardvault serving") {
 				cmd.Process.Kill()
 				<-done
-				return true, out.String()
+				return true, out.String(), errOut.String()
 			}
 		}
 	}

@@ -39,6 +39,11 @@ func TestNoisyTenant(t *testing.T) {
 	if testing.Short() {
 		t.Skip("loads 50,000 cards")
 	}
+	if raceEnabled {
+		// The server under test is the binary, built without the race
+		// detector; instrumenting the loader here would only make it minutes.
+		t.Skip("a latency measurement: run without -race")
+	}
 	data := t.TempDir()
 	master := keys.GenerateMasterKey()
 	noisy, quiet := loadTenants(t, data, master)

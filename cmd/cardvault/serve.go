@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -17,23 +18,46 @@ import (
 // ServeCmd serves the HTTP API.
 type ServeCmd struct {
 	Addr     string        `name:"addr" env:"CARDVAULT_ADDR" default:"127.0.0.1:8080" help:"Listen address."`
-	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens."`
-	Rate     float64       `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" default:"100" help:"Requests per second per API key (0: unlimited)."`
-	Burst    int           `name:"rate-burst" env:"CARDVAULT_RATE_BURST" default:"200" help:"Burst size of the per-key rate limit."`
+	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens (positive)."`
+	Rate     float64       `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" default:"100" help:"Requests per second per API key (0: unlimited, every rate limit off)."`
+	Burst    int           `name:"rate-burst" env:"CARDVAULT_RATE_BURST" default:"200" help:"Burst size of the rate limits (at least 1)."`
 }
 
-// Run serves until SIGINT or SIGTERM.
-func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	if c.TokenTTL <= 0 {
-		return fmt.Errorf("--token-ttl must be positive")
+// shutdownDrain is how long in-flight requests may run on after SIGTERM.
+const shutdownDrain = 30 * time.Second
+
+// Validate checks the whole serve configuration at once (kong calls it after
+// parsing, before Run): every problem is reported, none is silently mended.
+func (c *ServeCmd) Validate() error {
+	var errs []error
+	if c.Addr == "" {
+		errs = append(errs, errors.New("--addr: must not be empty"))
 	}
-	store, kr, err := st.open(ctx, log)
+	if c.TokenTTL <= 0 {
+		errs = append(errs, fmt.Errorf("--token-ttl %v: must be positive", c.TokenTTL))
+	}
+	if err := ratelimit.Validate(c.Rate, c.Burst); err != nil {
+		errs = append(errs, fmt.Errorf("--rate-limit/--rate-burst: %w", err))
+	}
+	return errors.Join(errs...)
+}
+
+// Run serves until SIGINT or SIGTERM. Shutdown is ordered: the server stops
+// and every handler returns, the janitor returns, and only then is the store
+// closed.
+func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	store, kr, err := st.open(ctx, log, true)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	v := vault.New(store, kr, c.TokenTTL, log)
-	v.Limiter = ratelimit.New(c.Rate, c.Burst)
+	if v.Limiter, err = ratelimit.NewLimiter(c.Rate, c.Burst); err != nil {
+		return err
+	}
 	if err := v.CheckMasterKey(ctx); err != nil {
 		return err
 	}
@@ -44,9 +68,30 @@ func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	if err != nil {
 		return err
 	}
-	go v.RunJanitor(ctx, max(time.Second, min(time.Minute, c.TokenTTL/2)))
 	log.Info("cardvault serving", "addr", l.Addr().String(), "version", versionString())
-	return server.Serve(ctx, l, server.Handler(v, log), log, 30*time.Second)
+	return serveVault(ctx, v, l, log, janitorEvery(c.TokenTTL))
+}
+
+// janitorEvery is how often the token janitor runs for a token TTL.
+func janitorEvery(ttl time.Duration) time.Duration {
+	return max(time.Second, min(time.Minute, ttl/2))
+}
+
+// serveVault serves v on l and runs the token janitor every interval until
+// ctx ends. It returns once the server has stopped, every handler has
+// returned and the janitor has returned, so the caller may close the store.
+func serveVault(ctx context.Context, v *vault.Vault, l net.Listener, log *slog.Logger, interval time.Duration) error {
+	janitorCtx, stopJanitor := context.WithCancel(ctx)
+	janitorDone := make(chan struct{})
+	go func() {
+		defer close(janitorDone)
+		v.RunJanitor(janitorCtx, interval)
+	}()
+	err := server.Serve(ctx, l, server.Handler(v, log), log, shutdownDrain)
+	stopJanitor()
+	<-janitorDone
+	log.Info("stopped: every request and the janitor have returned")
+	return err
 }
 
 // firstAccount creates an account on an empty store and prints its test key
@@ -74,7 +119,7 @@ type AccountCreateCmd struct {
 
 // Run creates the account and prints its keys.
 func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, kr, err := st.open(ctx, log)
+	store, kr, err := st.open(ctx, log, true)
 	if err != nil {
 		return err
 	}
@@ -126,7 +171,7 @@ type accountRow struct {
 
 // Run prints every account. Keys cannot be listed: only their hashes are stored.
 func (c *AccountListCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, _, err := st.open(ctx, log)
+	store, _, err := st.open(ctx, log, false)
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"log/slog"
+	"net"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/sqlite"
+	"github.com/cardvault/cardvault/vault"
+)
+
+// purgeGate is a real store whose token purge, once its context has ended,
+// holds on until the test lets it go: a purge still running at shutdown.
+type purgeGate struct {
+	*sqlite.DB
+	started chan struct{} // closed when the first purge begins
+	release chan struct{} // closed by the test
+	once    sync.Once
+}
+
+func (p *purgeGate) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error) {
+	p.once.Do(func() { close(p.started) })
+	<-ctx.Done()
+	<-p.release
+	return p.DB.PurgeTokens(context.Background(), expiredBefore, forgetBefore)
+}
+
+// TestServeJoinsJanitor: serveVault returns only after the janitor has
+// returned, so the store is never closed under a running purge.
+func TestServeJoinsJanitor(t *testing.T) {
+	db, err := sqlite.Open(t.Context(), filepath.Join(t.TempDir(), "cardvault.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	kr, err := keys.New(make([]byte, keys.KeySize))
+	if err != nil {
+		t.Fatal(err)
+	}
+	gate := &purgeGate{DB: db, started: make(chan struct{}), release: make(chan struct{})}
+	v := vault.New(gate, kr, time.Hour, slog.New(slog.DiscardHandler))
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	returned := make(chan error, 1)
+	go func() { returned <- serveVault(ctx, v, l, slog.New(slog.DiscardHandler), time.Hour) }()
+	<-gate.started
+	cancel()
+	select {
+	case err := <-returned:
+		t.Fatalf("serveVault returned (%v) while the janitor was still purging", err)
+	case <-time.After(300 * time.Millisecond): // the server has long stopped: nothing is in flight
+	}
+	close(gate.release)
+	if err := <-returned; err != nil {
+		t.Fatalf("serveVault: %v", err)
+	}
+}
+
+// TestServeValidate: one Validate for the serve configuration; rate 0 is
+// unlimited, nothing invalid is mended silently, every problem is named.
+func TestServeValidate(t *testing.T) {
+	ok := ServeCmd{Addr: "127.0.0.1:0", TokenTTL: 30 * time.Minute, Rate: 100, Burst: 200}
+	tests := []struct {
+		name string
+		edit func(*ServeCmd)
+		want []string // substrings of the error; none: valid
+	}{
+		{"defaults", func(*ServeCmd) {}, nil},
+		{"rate 0 is unlimited", func(c *ServeCmd) { c.Rate = 0 }, nil},
+		{"burst 1", func(c *ServeCmd) { c.Burst = 1 }, nil},
+		{"ttl 1ns", func(c *ServeCmd) { c.TokenTTL = time.Nanosecond }, nil},
+		{"negative rate", func(c *ServeCmd) { c.Rate = -1 }, []string{"--rate-limit", "-1"}},
+		{"burst 0", func(c *ServeCmd) { c.Burst = 0 }, []string{"--rate-burst", "burst 0"}},
+		{"negative burst with rate 0", func(c *ServeCmd) { c.Rate, c.Burst = 0, -5 }, []string{"burst -5"}},
+		{"ttl 0", func(c *ServeCmd) { c.TokenTTL = 0 }, []string{"--token-ttl 0s: must be positive"}},
+		{"negative ttl", func(c *ServeCmd) { c.TokenTTL = -time.Minute }, []string{"--token-ttl -1m0s"}},
+		{"empty addr", func(c *ServeCmd) { c.Addr = "" }, []string{"--addr"}},
+		{"every problem at once", func(c *ServeCmd) { *c = ServeCmd{Rate: -1} },
+			[]string{"--addr", "--token-ttl", "--rate-limit"}},
+	}
+	for _, tt := range tests {
+		c := ok
+		tt.edit(&c)
+		err := c.Validate()
+		if len(tt.want) == 0 {
+			if err != nil {
+				t.Errorf("%s: Validate() = %v; want nil", tt.name, err)
+			}
+			continue
+		}
+		if err == nil {
+			t.Errorf("%s: Validate() = nil; want an error", tt.name)
+			continue
+		}
+		for _, w := range tt.want {
+			if !strings.Contains(err.Error(), w) {
+				t.Errorf("%s: Validate() = %q; want it to say %q", tt.name, err, w)
+			}
+		}
+	}
+}
