@@ -1,6 +1,8 @@
 package chargeoverapi_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -10,6 +12,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
 )
 
 // FuzzQueryHTTP sends fuzzed raw query strings and {ref} segments through
@@ -176,4 +181,51 @@ func checkListCount(t *testing.T, typ, rawQuery string, l, c coEnvelope) {
 			t.Fatalf("%s ?%q: list has %d items, _count says %d", typ, rawQuery, len(page), n)
 		}
 	}
+}
+
+// FuzzCustomerBody posts arbitrary bodies to POST /api/v3/customer: never a
+// 500, always the envelope, and a created customer's stored text is storable
+// (valid UTF-8 without NUL), which the rendered JSON could not show.
+func FuzzCustomerBody(f *testing.F) {
+	e := newEnv(f)
+	for _, s := range []string{
+		`{"company":"Acme","external_key":"k1","superuser_email":"a@example.com"}`,
+		`{"company":"a\u0000b"}`, "{\"company\":\"a\xffb\"}", `{"superuser_name":"\ud800"}`,
+		`{"external_key":"\udbff\udfff","superuser_phone":12345}`, `{"company":["x"]}`, `{"company":`, "",
+		`{"superuser_first_name":"é","superuser_last_name":"\u00e9\ufffd"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	key, err := e.v.Authenticate(context.Background(), cardvault.NewSecret(e.pkey))
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest("POST", "/api/v3/customer", bytes.NewReader(body))
+		req.SetBasicAuth(e.pkey, e.skey)
+		rec := httptest.NewRecorder()
+		e.h.ServeHTTP(rec, req)
+		r := &resp{status: rec.Code, header: rec.Header(), body: rec.Body.Bytes()}
+		en := r.env(t)
+		if r.status != http.StatusCreated {
+			if r.status != http.StatusBadRequest {
+				t.Fatalf("status %d for %q: %s", r.status, body, r.body)
+			}
+			return
+		}
+		var id struct{ ID int64 }
+		if err := json.Unmarshal(en.Response, &id); err != nil {
+			t.Fatal(err)
+		}
+		c, err := e.v.Customer(context.Background(), key.Scope(), cardvault.Ref{Seq: id.ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := c.Contact
+		for _, v := range []string{c.Description, c.ExternalKey, c.Email, k.Name, k.FirstName, k.LastName, k.Phone} {
+			if !httpx.StorableText(v) {
+				t.Fatalf("stored unstorable text %q from body %q", v, body)
+			}
+		}
+	})
 }
