@@ -12,7 +12,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
-	"os"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +25,9 @@ import (
 // busyTimeoutMS is how long a connection waits for a lock held by another
 // process (e.g. `cardvault account create` beside a running server).
 const busyTimeoutMS = "10000"
+
+// readConns is the size of the read pool.
+const readConns = 8
 
 //go:embed migration/*.sql
 var migrations embed.FS
@@ -45,43 +47,65 @@ type DB struct {
 
 var _ cardvault.Store = (*DB)(nil)
 
-// Open opens (creating if needed) the database file at path and migrates it.
-// A new file is created with mode 0600; SQLite gives its WAL and shared-memory
-// files the same mode.
+// Open opens the database file at path and migrates it. A new store is
+// created only where no file exists (mode 0600; SQLite gives its WAL and
+// shared-memory files the same mode). An existing file that is empty,
+// shorter than its header, has a damaged header or is shorter than the pages
+// its header records is refused with an error that names the file and the
+// problem and wraps ErrNotDatabase. Several processes may open one new store
+// at once: each waits for the others' migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
-	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
-	} else if !errors.Is(err, os.ErrExist) {
+	return open(ctx, path, nil)
+}
+
+// open is Open that applies only the migrations named in only (nil: all).
+func open(ctx context.Context, path string, only []string) (*DB, error) {
+	created, err := createFile(path)
+	if err != nil {
 		return nil, err
 	}
-	pragmas := []string{"journal_mode(WAL)", "synchronous(FULL)", "busy_timeout(" + busyTimeoutMS + ")",
+	if !created {
+		if err := checkFile(path); err != nil {
+			return nil, err
+		}
+	}
+	// busy_timeout comes first: every later pragma may need a lock that
+	// another process opening the same store holds.
+	pragmas := []string{"busy_timeout(" + busyTimeoutMS + ")", "journal_mode(WAL)", "synchronous(FULL)",
 		"foreign_keys(1)", "secure_delete(1)"}
-	q := url.Values{"_pragma": pragmas, "_txlock": {"immediate"}}
-	// The path is part of a URI: escape the characters that would end it early.
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
-	dsn := "file:" + esc + "?" + q.Encode()
-	w, err := sql.Open("sqlite", dsn)
+	w, err := sql.Open("sqlite", dsn(path, pragmas, url.Values{"_txlock": {"immediate"}}))
 	if err != nil {
 		return nil, err
 	}
 	w.SetMaxOpenConns(1)
 	w.SetConnMaxIdleTime(0)
-	rq := url.Values{"_pragma": append(pragmas, "query_only(1)")} // readers: deferred BEGIN, never write
-	r, err := sql.Open("sqlite", "file:"+esc+"?"+rq.Encode())
+	// Readers: deferred BEGIN, never write.
+	r, err := sql.Open("sqlite", dsn(path, append(pragmas, "query_only(1)"), nil))
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	r.SetMaxOpenConns(8)
-	r.SetMaxIdleConns(8) // keep connections, and the statements prepared on them
+	r.SetMaxOpenConns(readConns)
+	r.SetMaxIdleConns(readConns) // keep connections, and the statements prepared on them
 	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)},
 		reqs: make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
 	go db.commitLoop()
-	if err := db.migrate(ctx); err != nil {
+	if err := db.migrate(ctx, only); err != nil {
 		db.Close()
-		return nil, fmt.Errorf("sqlite: migrate: %w", err)
+		return nil, fmt.Errorf("sqlite: %s: migrate: %w", path, err)
 	}
 	return db, nil
+}
+
+// dsn returns the driver's data source name for the file at path.
+func dsn(path string, pragmas []string, extra url.Values) string {
+	q := url.Values{"_pragma": pragmas}
+	for k, v := range extra {
+		q[k] = v
+	}
+	// The path is part of a URI: escape the characters that would end it early.
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc + "?" + q.Encode()
 }
 
 // Close stops the committer after the batch in progress and closes both
@@ -100,7 +124,7 @@ func (db *DB) Ping(ctx context.Context) error {
 	return db.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
-func (db *DB) migrate(ctx context.Context) error {
+func (db *DB) migrate(ctx context.Context, only []string) error {
 	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
 		return err
@@ -110,6 +134,9 @@ func (db *DB) migrate(ctx context.Context) error {
 		return err
 	}
 	sort.Strings(names)
+	if only != nil {
+		names = only
+	}
 	for _, name := range names {
 		if err := db.migrateOne(ctx, name); err != nil {
 			return fmt.Errorf("%s: %w", name, err)

@@ -1,0 +1,290 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// mustStoreFile returns the bytes of a closed store with a few hundred pages
+// (the WAL checkpointed into the file).
+func mustStoreFile(t *testing.T) []byte {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := db.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES ('a', zeroblob(400000), 1)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(path + "-wal"); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("WAL left after Close (%v): the file alone is not the whole store", err)
+	}
+	return b
+}
+
+// TestOpenRefusesDamagedFiles: a file that exists is never taken for a new
+// store; each kind of damage is named in the error, with the path.
+func TestOpenRefusesDamagedFiles(t *testing.T) {
+	good := mustStoreFile(t)
+	pageSize := int(binary.BigEndian.Uint16(good[16:18]))
+	pages := int(binary.BigEndian.Uint32(good[28:32]))
+	if pages < 10 || len(good) != pages*pageSize {
+		t.Fatalf("test store: %d bytes, header says %d pages of %d", len(good), pages, pageSize)
+	}
+	with := func(f func(b []byte) []byte) []byte { return f(append([]byte(nil), good...)) }
+	tests := []struct {
+		name    string
+		content []byte
+		problem string // "" means Open must succeed
+	}{
+		{"intact", good, ""},
+		{"empty", nil, "empty (0 bytes)"},
+		{"shorter than a header", good[:60], "shorter (60 bytes) than an SQLite header"},
+		{"not SQLite", with(func(b []byte) []byte { copy(b, "PostgreSQL dump!"); return b }), "magic"},
+		{"bad page size", with(func(b []byte) []byte { binary.BigEndian.PutUint16(b[16:], 1000); return b }), "page size (1000)"},
+		{"zeroed header", with(func(b []byte) []byte { clear(b[:100]); return b }), "magic"},
+		{"shorter than a page", good[:pageSize-1], "shorter than its first page"},
+		{"truncated", good[:len(good)/2], "truncated"},
+		{"one page short", good[:len(good)-pageSize], "truncated"},
+		// The in-header size is ignored when version-valid-for differs from the change counter.
+		{"stale in-header size", with(func(b []byte) []byte {
+			binary.BigEndian.PutUint32(b[28:], uint32(pages+5))
+			binary.BigEndian.PutUint32(b[92:], binary.BigEndian.Uint32(b[24:])+1)
+			return b
+		}), ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cardvault.db")
+			if err := os.WriteFile(path, tc.content, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(context.Background(), path)
+			if tc.problem == "" {
+				if err != nil {
+					t.Fatalf("Open: %v, want success", err)
+				}
+				db.Close()
+				return
+			}
+			if err == nil {
+				db.Close()
+				t.Fatalf("Open succeeded, want an error about %q", tc.problem)
+			}
+			if !errors.Is(err, ErrNotDatabase) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tc.problem) {
+				t.Errorf("Open = %v; want ErrNotDatabase naming %s and %q", err, path, tc.problem)
+			}
+			if b, _ := os.ReadFile(path); len(b) != len(tc.content) {
+				t.Errorf("Open changed the refused file: %d bytes, was %d", len(b), len(tc.content))
+			}
+		})
+	}
+}
+
+// TestOpenWithPagesInTheWAL: a store left by a crash, whose newest pages are
+// only in the WAL, is valid; a header that records more pages than the file
+// holds is accepted while a WAL with frames is beside it, refused without.
+func TestOpenWithPagesInTheWAL(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.w.Exec(`PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+		_, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES ('crash', zeroblob(200000), 1)`)
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// Copy the files while the store is open: what a crash leaves.
+	crash := filepath.Join(t.TempDir(), "db")
+	copyFiles := func(suffixes ...string) {
+		t.Helper()
+		for _, suffix := range suffixes {
+			b, err := os.ReadFile(path + suffix)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(crash+suffix, b, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	copyFiles("", "-wal")
+	db2, err := Open(context.Background(), crash)
+	if err != nil {
+		t.Fatalf("Open(crashed store with its WAL): %v", err)
+	}
+	var n int
+	if err := db2.r.QueryRow(`SELECT count(*) FROM accounts WHERE id = 'crash'`).Scan(&n); err != nil || n != 1 {
+		t.Errorf("account written before the crash: count %d (%v), want 1", n, err)
+	}
+	db2.Close()
+
+	// A checkpoint interrupted after page 1: the header records more pages than the file has.
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	binary.BigEndian.PutUint32(b[28:], binary.BigEndian.Uint32(b[28:])+3)
+	if err := os.WriteFile(crash, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	copyFiles("-wal")
+	if err := checkFile(crash); err != nil {
+		t.Errorf("checkFile with a WAL beside: %v, want nil", err)
+	}
+	if err := os.Remove(crash + "-wal"); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkFile(crash); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("checkFile without the WAL: %v, want ErrNotDatabase (truncated)", err)
+	}
+}
+
+// TestConcurrentOpenOfANewStore: processes opening one new store at the same
+// moment (a server and `account create`) all succeed, and each migration is
+// applied once.
+func TestConcurrentOpenOfANewStore(t *testing.T) {
+	files, _ := fs.Glob(migrations, "migration/*.sql")
+	const openers, rounds = 3, 30
+	for round := range rounds {
+		path := filepath.Join(t.TempDir(), "db")
+		var wg sync.WaitGroup
+		dbs := make([]*DB, openers)
+		errs := make([]error, openers)
+		start := make(chan struct{})
+		for i := range openers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				dbs[i], errs[i] = Open(context.Background(), path)
+			}()
+		}
+		close(start)
+		wg.Wait()
+		for i, err := range errs {
+			if err != nil {
+				t.Errorf("round %d, opener %d: %v", round, i, err)
+				continue
+			}
+			var n int
+			if err := dbs[i].r.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) {
+				t.Errorf("round %d, opener %d: %d migrations recorded (%v), want %d", round, i, n, err, len(files))
+			}
+			dbs[i].Close()
+		}
+		if left, _ := filepath.Glob(path + ".new-*"); len(left) > 0 {
+			t.Errorf("round %d: temporary files left: %v", round, left)
+		}
+	}
+}
+
+// TestOpenWaitsForALock: a store locked by another process (here a
+// connection in exclusive locking mode, as during another opener's first
+// transaction) makes Open wait for the lock, not fail with "database is
+// locked": busy_timeout is set before any pragma that needs the file.
+func TestOpenWaitsForALock(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := Open(context.Background(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	other, err := sql.Open("sqlite", dsn(path, []string{"locking_mode(EXCLUSIVE)"}, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	other.SetMaxOpenConns(1)
+	if _, err := other.Exec(`BEGIN EXCLUSIVE`); err != nil {
+		t.Fatal(err)
+	}
+	opened := make(chan error, 1)
+	go func() {
+		db, err := Open(context.Background(), path)
+		if err == nil {
+			db.Close()
+		}
+		opened <- err
+	}()
+	// Hold the lock for a while, then let go; Open must have waited.
+	select {
+	case err := <-opened:
+		t.Fatalf("Open returned while another connection held the lock: %v", err)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if _, err := other.Exec(`COMMIT`); err != nil {
+		t.Fatal(err)
+	}
+	other.Close()
+	if err := <-opened; err != nil {
+		t.Errorf("Open after the lock was released: %v", err)
+	}
+}
+
+// TestNewFileAppearsWhole: while Open creates a store, another process
+// looking at the path sees no file or a database with its header, never an
+// empty file (which it would have to refuse, or take for a new store and race
+// the first opener's migrations).
+func TestNewFileAppearsWhole(t *testing.T) {
+	for round := range 20 {
+		path := filepath.Join(t.TempDir(), "db")
+		done := make(chan error, 1)
+		go func() {
+			db, err := Open(context.Background(), path)
+			if err == nil {
+				db.Close()
+			}
+			done <- err
+		}()
+		seen := false
+		for opening := true; opening; {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Fatal(err)
+				}
+				opening = false
+			default:
+			}
+			b, err := os.ReadFile(path)
+			if errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			seen = true
+			if err != nil || len(b) < 100 || string(b[:16]) != "SQLite format 3\x00" {
+				t.Fatalf("round %d: %s appeared as %d bytes without a database header (%v)", round, path, len(b), err)
+			}
+		}
+		if !seen {
+			t.Fatalf("round %d: the file never appeared", round)
+		}
+	}
+}
