@@ -1,7 +1,8 @@
 // Package vault holds cardvault's business operations that need more than
-// storage: authentication, tokenization (validate, seal, fingerprint), customer
-// creation and the token janitor. Both HTTP dialects call it; everything that
-// is plain storage is reached through the embedded Store.
+// storage: authentication, rate limits, tokenization (validate, seal,
+// fingerprint), customer creation, the token janitor, and the bound on each
+// account's concurrent reads. Both HTTP dialects call it; everything that is
+// plain storage is reached through the embedded Store.
 package vault
 
 import (

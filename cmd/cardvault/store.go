@@ -24,9 +24,6 @@ type Store struct {
 
 const devKeyFile = "master.key"
 
-// errStoreMissing is the refusal to create a store where one existed.
-var errStoreMissing = errors.New("the database file is missing")
-
 // open opens the store and the keyring. A store is created only where no
 // database file exists and the data directory's marker does not say that one
 // existed (unless --new-store); an existing file is opened, and refused by
@@ -79,9 +76,9 @@ func (s *Store) mayCreate(dbPath string, create bool) error {
 	case err != nil:
 		return err
 	case m != "" && !(create && s.NewStore):
-		return fmt.Errorf("%w: %s does not exist, but %s says a store was created in %s (%s); "+
+		return fmt.Errorf("the database file is missing: %s does not exist, but %s says a store was created in %s (%s); "+
 			"restore the database file, or start with --new-store (CARDVAULT_NEW_STORE=1) to create a new, empty store",
-			errStoreMissing, dbPath, filepath.Join(s.Data, markerFile), s.Data, m)
+			dbPath, filepath.Join(s.Data, markerFile), s.Data, m)
 	case !create:
 		return fmt.Errorf("no store: %s does not exist", dbPath)
 	}
