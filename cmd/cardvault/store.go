@@ -49,8 +49,11 @@ func (s *Store) open(ctx context.Context, log *slog.Logger, create bool) (cardva
 		if db, err = openDB(ctx, dbPath); err != nil {
 			return nil, nil, err
 		}
-	} else if err := s.mayCreate(dbPath, create); err != nil {
+	} else if lost, err := s.mayCreate(dbPath, create); err != nil {
 		return nil, nil, err
+	} else if lost != "" {
+		log.Warn("--new-store: creating a new, empty store in place of a lost one; "+
+			"remove --new-store / CARDVAULT_NEW_STORE once it has started", "db", dbPath, "lost", lost)
 	}
 	kr, err := s.keyring(!exists, log)
 	if err == nil && db == nil {
@@ -69,20 +72,21 @@ func (s *Store) open(ctx context.Context, log *slog.Logger, create bool) (cardva
 }
 
 // mayCreate reports whether a new store may be created at dbPath, which does
-// not exist.
-func (s *Store) mayCreate(dbPath string, create bool) error {
+// not exist. lost describes the store the marker recorded when --new-store
+// replaces it.
+func (s *Store) mayCreate(dbPath string, create bool) (lost string, err error) {
 	m, err := readMarker(s.Data)
 	switch {
 	case err != nil:
-		return err
+		return "", err
 	case m != "" && !(create && s.NewStore):
-		return fmt.Errorf("the database file is missing: %s does not exist, but %s says a store was created in %s (%s); "+
+		return "", fmt.Errorf("the database file is missing: %s does not exist, but %s says a store was created in %s (%s); "+
 			"restore the database file, or start with --new-store (CARDVAULT_NEW_STORE=1) to create a new, empty store",
 			dbPath, filepath.Join(s.Data, markerFile), s.Data, m)
 	case !create:
-		return fmt.Errorf("no store: %s does not exist", dbPath)
+		return "", fmt.Errorf("no store: %s does not exist", dbPath)
 	}
-	return nil
+	return m, nil
 }
 
 // openDB opens the SQLite store at path, naming the file in any error.

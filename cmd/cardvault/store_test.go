@@ -104,6 +104,9 @@ func TestMissingDatabaseRefused(t *testing.T) {
 		t.Errorf("new store printed public key %q", pk)
 	}
 	mustStop(t, p)
+	if !strings.Contains(p.stderr.String(), "--new-store: creating a new, empty store") {
+		t.Errorf("no warning that --new-store replaced a lost store: %s", p.stderr.String())
+	}
 	if served, _, stderr := runOnce(t, data, env); !served {
 		t.Errorf("the new store does not serve: %s", stderr)
 	}
