@@ -73,31 +73,25 @@ type call struct {
 	target   target
 	body     []byte
 	bodyRead bool
-	leave    func() // leaves the body gate; nil when not in it
+	leave    func() // gives the body gates' turns back; nil before the body is read
 }
 
-// readBody returns the request body, reading it at most once. A body is read
-// only with a turn at the process's body gate, which the call keeps until
+// readBody returns the request body, reading it at most once. The body is
+// read with turns at the process's body gates, which the call keeps until
 // done is called (after decoding).
 func (c *call) readBody(r *http.Request) ([]byte, error) {
-	if c.bodyRead || r.ContentLength == 0 {
+	if c.bodyRead {
 		return c.body, nil
 	}
-	leave, err := httpx.Bodies.Enter(r.Context())
+	b, leave, err := httpx.ReadForDecoding(r)
 	if err != nil {
 		return nil, err
 	}
-	c.leave = leave
-	b, err := httpx.ReadBody(r)
-	if err != nil {
-		c.done()
-		return nil, err
-	}
-	c.body, c.bodyRead = b, true
+	c.body, c.bodyRead, c.leave = b, true, leave
 	return b, nil
 }
 
-// done gives the call's turn at the body gate back, if it holds one.
+// done gives the call's turns at the body gates back, if it holds any.
 func (c *call) done() {
 	if c != nil && c.leave != nil {
 		c.leave()

@@ -99,8 +99,8 @@ func TestClientBodyFaults(t *testing.T) {
 func TestBodyGate(t *testing.T) {
 	e := newEnv(t)
 	var leaves []func()
-	for range httpx.MaxParallelBodies {
-		leave, err := httpx.Bodies.Enter(context.Background())
+	for range httpx.MaxParallelDecodes {
+		leave, err := httpx.Decodes.Enter(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -115,8 +115,8 @@ func TestClientBodyFaults(t *testing.T) {
 func TestBodyGate(t *testing.T) {
 	e := newEnv(t)
 	var leaves []func()
-	for range httpx.MaxParallelBodies {
-		leave, err := httpx.Bodies.Enter(context.Background())
+	for range httpx.MaxParallelDecodes {
+		leave, err := httpx.Decodes.Enter(context.Background())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -140,6 +140,32 @@ func TestBodyGate(t *testing.T) {
 	for _, l := range leaves[1:] {
 		l()
 	}
+}
+
+// TestLargeBodiesDoNotBlockSmallOnes: with every read turn for large bodies
+// taken (clients dribbling 1 MiB bodies), small bodies are still served, and
+// a large one waits and gets 429.
+func TestLargeBodiesDoNotBlockSmallOnes(t *testing.T) {
+	e := newEnv(t)
+	var leaves []func()
+	for range httpx.MaxParallelReads {
+		leave, err := httpx.Reads.Enter(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		leaves = append(leaves, leave)
+	}
+	defer func() {
+		for _, l := range leaves {
+			l()
+		}
+	}()
+	if st, body := e.do(t, "POST", "/tokens", e.PK, ctForm, cardForm()); st != 200 {
+		t.Errorf("small body = %d %v", st, body)
+	}
+	big := "email=a@example.com&description=" + strings.Repeat("+", httpx.SmallBody)
+	st, body := e.do(t, "POST", "/customers", e.SK, ctForm, big)
+	wantError(t, st, body, 429, "too_many_requests", "too many requests")
 }
 
 // TestParameterLimits: past param.MaxNodes the request is a bad_request,

@@ -157,20 +157,13 @@ func scope(r *http.Request) cardvault.Scope {
 
 // body decodes a request body by its Content-Type: form, JSON (any +json), or,
 // with no Content-Type, JSON if it starts with '{' and form otherwise. Reading
-// and decoding wait for a turn at the process's body gate.
+// and decoding take turns at the process's body gates.
 func body(r *http.Request) (param.Params, error) {
-	if r.ContentLength == 0 {
-		return param.Params{}, nil
-	}
-	leave, err := httpx.Bodies.Enter(r.Context())
+	b, done, err := httpx.ReadForDecoding(r)
 	if err != nil {
 		return nil, err
 	}
-	defer leave()
-	b, err := httpx.ReadBody(r)
-	if err != nil {
-		return nil, err
-	}
+	defer done()
 	if len(bytes.TrimSpace(b)) == 0 {
 		return param.Params{}, nil
 	}

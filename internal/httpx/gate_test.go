@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -77,5 +78,71 @@ func TestReadBodyFaults(t *testing.T) {
 	b, err := ReadBody(r)
 	if err != nil || string(b) != "abcdef" || cap(b) != 6 {
 		t.Errorf("ReadBody = %q (cap %d), %v; want the body in a buffer of its exact length", b, cap(b), err)
+	}
+}
+
+func TestReadForDecoding(t *testing.T) {
+	fill := func(g *Gate) func() {
+		var leaves []func()
+		for range cap(g.slots) {
+			l, err := g.Enter(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			leaves = append(leaves, l)
+		}
+		return func() {
+			for _, l := range leaves {
+				l()
+			}
+		}
+	}
+	post := func(body string, cl int64) *http.Request {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+		r.ContentLength = cl
+		return r
+	}
+	small, large := strings.Repeat("x", SmallBody), strings.Repeat("x", SmallBody+1)
+
+	freeReads := fill(Reads)
+	b, done, err := ReadForDecoding(post(small, SmallBody))
+	if err != nil || len(b) != SmallBody {
+		t.Fatalf("small body with every read turn taken: %d bytes, %v", len(b), err)
+	}
+	done()
+	done()
+	if _, _, err := ReadForDecoding(post(large, SmallBody+1)); !errors.Is(err, ErrBusy) {
+		t.Errorf("large body with every read turn taken = %v, want ErrBusy", err)
+	}
+	if _, _, err := ReadForDecoding(post(small, -1)); !errors.Is(err, ErrBusy) {
+		t.Errorf("body of unknown length with every read turn taken = %v, want ErrBusy", err)
+	}
+	freeReads()
+
+	freeDecodes := fill(Decodes)
+	if _, _, err := ReadForDecoding(post(small, SmallBody)); !errors.Is(err, ErrBusy) {
+		t.Errorf("small body with every decoding turn taken = %v, want ErrBusy", err)
+	}
+	if _, _, err := ReadForDecoding(post(large, SmallBody+1)); !errors.Is(err, ErrBusy) {
+		t.Errorf("large body with every decoding turn taken = %v, want ErrBusy", err)
+	}
+	if len(Reads.slots) != 0 {
+		t.Errorf("a refused request kept %d read turns", len(Reads.slots))
+	}
+	if b, _, err := ReadForDecoding(post("", 0)); b != nil || err != nil {
+		t.Errorf("no body = %q, %v; want no turn needed", b, err)
+	}
+	freeDecodes()
+
+	b, done, err = ReadForDecoding(post(large, SmallBody+1))
+	if err != nil || len(Reads.slots) != 1 || len(Decodes.slots) != 1 {
+		t.Fatalf("large body: %v, turns held %d read %d decode", err, len(Reads.slots), len(Decodes.slots))
+	}
+	done()
+	if len(Reads.slots) != 0 || len(Decodes.slots) != 0 {
+		t.Errorf("done kept turns: %d read %d decode", len(Reads.slots), len(Decodes.slots))
+	}
+	if _, _, err := ReadForDecoding(post("abc", 10)); !errors.Is(err, ErrClientBody) || len(Decodes.slots) != 0 {
+		t.Errorf("short body = %v (decode turns %d)", err, len(Decodes.slots))
 	}
 }
