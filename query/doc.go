@@ -8,6 +8,11 @@
 // [ParseCount]; each storage package renders the resulting [Query] to its own
 // SQL with placeholders. Values never reach SQL text.
 //
+// Parse also bounds what a client may make a store evaluate: at most
+// [MaxConditions] conditions across all where parameters, [MaxOrderKeys] order
+// keys and [MaxValueBytes] per value, so a renderer never meets a query too
+// large for its database.
+//
 // # Semantics renderers MUST implement
 //
 // Every store must give the same answer for the same Query:
