@@ -33,12 +33,17 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 func (db *DB) CountAccounts(ctx context.Context) (int, error) {
 	var n int
 	err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
-	return n, err
+	return n, readErr(ctx, err)
 }
 
 // Accounts returns every account, oldest first.
 func (db *DB) Accounts(ctx context.Context) ([]*cardvault.Account, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY created_at, id`)
+	as, err := listAccounts(ctx, db.rq)
+	return as, readErr(ctx, err)
+}
+
+func listAccounts(ctx context.Context, q queryer) ([]*cardvault.Account, error) {
+	rows, err := q.QueryContext(ctx, `SELECT id, name, created_at FROM accounts ORDER BY created_at, id`)
 	if err != nil {
 		return nil, err
 	}
@@ -65,8 +70,11 @@ func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, err
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardvault.NotFound("api_key", "")
 	}
+	if err != nil {
+		return nil, readErr(ctx, err)
+	}
 	k.CreatedAt = fromMS(created)
-	return &k, err
+	return &k, nil
 }
 
 // DataKey returns an account's wrapped data key of a version (ENotFound).
@@ -88,12 +96,17 @@ func (db *DB) dataKey(ctx context.Context, q string, args ...any) (cardvault.Dat
 		return dk, cardvault.NotFound("data_key", "")
 	}
 	dk.CreatedAt = fromMS(created)
-	return dk, err
+	return dk, readErr(ctx, err)
 }
 
 // DataKeys returns up to limit wrapped data keys, oldest first.
 func (db *DB) DataKeys(ctx context.Context, limit int) ([]cardvault.DataKey, error) {
-	rows, err := db.rq.QueryContext(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys
+	dks, err := listDataKeys(ctx, db.rq, limit)
+	return dks, readErr(ctx, err)
+}
+
+func listDataKeys(ctx context.Context, q queryer, limit int) ([]cardvault.DataKey, error) {
+	rows, err := q.QueryContext(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys
 		ORDER BY created_at, account_id, version LIMIT ?`, limit)
 	if err != nil {
 		return nil, err

@@ -94,13 +94,19 @@ func storedCard(ctx context.Context, q queryer, s cardvault.Scope, customerID, c
 // Card returns a stored card of a customer (ENotFound: customer or card).
 func (db *DB) Card(ctx context.Context, s cardvault.Scope, customerID, cardID string) (*cardvault.Card, error) {
 	if _, err := customerByRef(ctx, db.rq, s, cardvault.Ref{ID: customerID}); err != nil {
-		return nil, err
+		return nil, readErr(ctx, err)
 	}
-	return storedCard(ctx, db.rq, s, customerID, cardID)
+	c, err := storedCard(ctx, db.rq, s, customerID, cardID)
+	return c, readErr(ctx, err)
 }
 
 // ListCards returns a page of a customer's cards and the count in the window.
 func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
+	cards, total, err := db.listCards(ctx, s, customerID, p)
+	return cards, total, readErr(ctx, err)
+}
+
+func (db *DB) listCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
 	if _, err := customerByRef(ctx, db.rq, s, cardvault.Ref{ID: customerID}); err != nil {
 		return nil, 0, err
 	}

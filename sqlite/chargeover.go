@@ -12,7 +12,8 @@ import (
 
 // CardByRef returns a stored card by any identity (ENotFound).
 func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Card, error) {
-	return cardByRef(ctx, db.rq, s, "", ref)
+	c, err := cardByRef(ctx, db.rq, s, "", ref)
+	return c, readErr(ctx, err)
 }
 
 // StoreCard stores c for a customer, or merges it into the customer's most
@@ -54,46 +55,69 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 
 // QueryCards returns stored cards matching a ChargeOver query.
 func (db *DB) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Card, error) {
-	page, args, err := renderPage(q, cardColumnOf)
+	text, args, err := cardsQuery(s, q)
 	if err != nil {
 		return nil, err
 	}
-	return scanCards(db.rq.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
-		WHERE account_id = ? AND mode = ? AND customer_id IS NOT NULL`+page, append([]any{s.AccountID, s.Mode}, args...)...))
+	cards, err := scanCards(db.rq.QueryContext(ctx, text, args...))
+	return cards, readErr(ctx, err)
 }
 
 // CountCards counts stored cards matching ChargeOver conditions.
 func (db *DB) CountCards(ctx context.Context, s cardvault.Scope, conds []query.Cond) (int, error) {
-	where, args, err := renderWhere(conds, cardColumnOf)
-	if err != nil {
-		return 0, err
-	}
-	var n int
-	err = db.rq.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE account_id = ? AND mode = ?
-		AND customer_id IS NOT NULL`+where, append([]any{s.AccountID, s.Mode}, args...)...).Scan(&n)
-	return n, err
+	return db.count(ctx, countCardsQuery, s, conds)
 }
 
 // QueryCustomers returns customers matching a ChargeOver query.
 func (db *DB) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Customer, error) {
-	page, args, err := renderPage(q, customerColumnOf)
+	text, args, err := customersQuery(s, q)
 	if err != nil {
 		return nil, err
 	}
-	return scanCustomers(db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers
-		WHERE account_id = ? AND mode = ?`+page, append([]any{s.AccountID, s.Mode}, args...)...))
+	cs, err := scanCustomers(db.rq.QueryContext(ctx, text, args...))
+	return cs, readErr(ctx, err)
 }
 
 // CountCustomers counts customers matching ChargeOver conditions.
 func (db *DB) CountCustomers(ctx context.Context, s cardvault.Scope, conds []query.Cond) (int, error) {
-	where, args, err := renderWhere(conds, customerColumnOf)
+	return db.count(ctx, countCustomersQuery, s, conds)
+}
+
+func (db *DB) count(ctx context.Context, render func(cardvault.Scope, []query.Cond) (string, []any, error),
+	s cardvault.Scope, conds []query.Cond) (int, error) {
+	text, args, err := render(s, conds)
 	if err != nil {
 		return 0, err
 	}
 	var n int
-	err = db.rq.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?`+where,
-		append([]any{s.AccountID, s.Mode}, args...)...).Scan(&n)
-	return n, err
+	err = db.rq.QueryRowContext(ctx, text, args...).Scan(&n)
+	return n, readErr(ctx, err)
+}
+
+// The ChargeOver queries of a tenant. Stored cards are those with a seq
+// (attached), which lets the partial cards_co_* indexes serve them.
+func cardsQuery(s cardvault.Scope, q query.Query) (string, []any, error) {
+	page, args, err := renderPage(q, cardColumnOf)
+	return `SELECT ` + cardColumns + ` FROM cards WHERE account_id = ? AND mode = ? AND seq IS NOT NULL` + page,
+		append([]any{s.AccountID, s.Mode}, args...), err
+}
+
+func countCardsQuery(s cardvault.Scope, conds []query.Cond) (string, []any, error) {
+	where, args, err := renderWhere(conds, cardColumnOf)
+	return `SELECT count(*) FROM cards WHERE account_id = ? AND mode = ? AND seq IS NOT NULL` + where,
+		append([]any{s.AccountID, s.Mode}, args...), err
+}
+
+func customersQuery(s cardvault.Scope, q query.Query) (string, []any, error) {
+	page, args, err := renderPage(q, customerColumnOf)
+	return `SELECT ` + customerColumns + ` FROM customers WHERE account_id = ? AND mode = ?` + page,
+		append([]any{s.AccountID, s.Mode}, args...), err
+}
+
+func countCustomersQuery(s cardvault.Scope, conds []query.Cond) (string, []any, error) {
+	where, args, err := renderWhere(conds, customerColumnOf)
+	return `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?` + where,
+		append([]any{s.AccountID, s.Mode}, args...), err
 }
 
 // UseNonce records a signature nonce; false if it was seen at or after notBefore.

@@ -54,7 +54,8 @@ func customerByRef(ctx context.Context, q queryer, s cardvault.Scope, ref cardva
 
 // Customer returns a customer by reference (ENotFound).
 func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
-	return customerByRef(ctx, db.rq, s, ref)
+	c, err := customerByRef(ctx, db.rq, s, ref)
+	return c, readErr(ctx, err)
 }
 
 // CreateCustomer stores a customer and attaches a token first if att is set.
@@ -134,14 +135,26 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 
 // ListCustomers returns a page of customers and the count in the window.
 func (db *DB) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.ListParams) ([]*cardvault.Customer, int, error) {
-	lo, hi := window(p)
 	var total int
-	if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ?
-		AND created_at BETWEEN ? AND ?`, s.AccountID, s.Mode, lo, hi).Scan(&total); err != nil {
-		return nil, 0, err
+	text, args := countCustomersWindowQuery(s, p)
+	if err := db.rq.QueryRowContext(ctx, text, args...).Scan(&total); err != nil {
+		return nil, 0, readErr(ctx, err)
 	}
-	cs, err := scanCustomers(db.rq.QueryContext(ctx, `SELECT `+customerColumns+` FROM customers WHERE account_id = ?
-		AND mode = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+` LIMIT ? OFFSET ?`,
-		s.AccountID, s.Mode, lo, hi, p.Limit, p.Offset))
-	return cs, total, err
+	text, args = listCustomersQuery(s, p)
+	cs, err := scanCustomers(db.rq.QueryContext(ctx, text, args...))
+	return cs, total, readErr(ctx, err)
+}
+
+// The Omise customer list of a tenant: a window of creation times, in order.
+func countCustomersWindowQuery(s cardvault.Scope, p cardvault.ListParams) (string, []any) {
+	lo, hi := window(p)
+	return `SELECT count(*) FROM customers WHERE account_id = ? AND mode = ? AND created_at BETWEEN ? AND ?`,
+		[]any{s.AccountID, s.Mode, lo, hi}
+}
+
+func listCustomersQuery(s cardvault.Scope, p cardvault.ListParams) (string, []any) {
+	lo, hi := window(p)
+	return `SELECT ` + customerColumns + ` FROM customers WHERE account_id = ? AND mode = ?
+		AND created_at BETWEEN ? AND ? ORDER BY created_at ` + dir(p) + `, seq ` + dir(p) + ` LIMIT ? OFFSET ?`,
+		[]any{s.AccountID, s.Mode, lo, hi, p.Limit, p.Offset}
 }

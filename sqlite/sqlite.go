@@ -176,6 +176,20 @@ func nextSeq(ctx context.Context, tx *sql.Tx, kind string) (int64, error) {
 	return v, err
 }
 
+// readErr marks the error of a read that the caller's context ended: it then
+// wraps ctx.Err() (context.Canceled or context.DeadlineExceeded, for
+// errors.Is) as well as the driver's error. Domain errors pass unchanged.
+func readErr(ctx context.Context, err error) error {
+	var de *cardvault.Error
+	if err == nil || errors.As(err, &de) {
+		return err
+	}
+	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
+		return fmt.Errorf("sqlite: read interrupted: %w: %w", cerr, err)
+	}
+	return err
+}
+
 // classify turns driver errors into domain errors by SQLite extended code.
 func classify(err error, field string) error {
 	var se *sqlite.Error

@@ -23,6 +23,11 @@ func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 
 // Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
 func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
+	t, err := db.token(ctx, s, id)
+	return t, readErr(ctx, err)
+}
+
+func (db *DB) token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
 	t, cardID, err := tokenRow(ctx, db.rq, s, id)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,126 @@
+package sqlite
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/query"
+)
+
+// plan returns the EXPLAIN QUERY PLAN lines of a query.
+func plan(t *testing.T, db *DB, text string, args []any) []string {
+	t.Helper()
+	rows, err := db.r.QueryContext(context.Background(), "EXPLAIN QUERY PLAN "+text, args...)
+	if err != nil {
+		t.Fatalf("EXPLAIN %s: %v", text, err)
+	}
+	defer rows.Close()
+	var lines []string
+	for rows.Next() {
+		var id, parent, unused int
+		var detail string
+		if err := rows.Scan(&id, &parent, &unused, &detail); err != nil {
+			t.Fatal(err)
+		}
+		lines = append(lines, detail)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+var (
+	// fullScan is a plan step that reads a whole table or index: every tenant's rows.
+	fullScan = regexp.MustCompile(`^SCAN (cards|customers)\b`)
+	// tenantSearch is a search on an index that starts with (account_id, mode).
+	tenantSearch = regexp.MustCompile(`^SEARCH (cards|customers) USING (COVERING )?INDEX \w+ \(account_id=\? AND mode=\?`)
+	// uniqueSearch is a lookup of one row by a unique key.
+	uniqueSearch = regexp.MustCompile(`^SEARCH (cards|customers) USING (INDEX sqlite_autoindex_\w+ \((seq|token)=\?\)|INTEGER PRIMARY KEY \(rowid=\?\))$`)
+)
+
+// coQueries returns every single-condition where and every order of a ChargeOver
+// resource, and a few combinations, as url.Values the dialect would parse.
+func coQueries(s query.Schema) []url.Values {
+	var out []url.Values
+	for _, f := range s.Fields {
+		ops := []string{"EQUALS:1", "NOTEQUALS:1", "GT:1", "LT:1", "GTE:1", "LTE:1", "IS:NULL", "ISNOT:NULL"}
+		if f.Type == query.String {
+			ops = append(ops, "CONTAINS:x")
+		}
+		for _, op := range ops {
+			out = append(out, url.Values{"where": {f.Name + ":" + op}})
+		}
+		for _, dir := range []string{"ASC", "DESC"} {
+			out = append(out, url.Values{"order": {f.Name + ":" + dir}, "offset": {"100000"}})
+			out = append(out, url.Values{"order": {f.Name + ":" + dir}, "where": {f.Name + ":GT:1"}})
+		}
+	}
+	last := s.Fields[len(s.Fields)-1].Name
+	out = append(out, url.Values{}, url.Values{"where": {last + ":CONTAINS:a," + last + ":CONTAINS:b"}, "order": {last + ":DESC," + s.ID + ":ASC"}})
+	return out
+}
+
+// TestTenantQueriesUseTenantIndexes: every filter and order the ChargeOver
+// query language allows, and the Omise lists, search an index that starts with
+// (account_id, mode) (or look up one row by a unique key): no plan scans the
+// whole cards or customers table, so one tenant's query never reads another's rows.
+func TestTenantQueriesUseTenantIndexes(t *testing.T) {
+	db := mustOpen(t)
+	s := cardvault.Scope{AccountID: "acct_x", Mode: cardvault.Test}
+	type rendered struct {
+		name, text string
+		args       []any
+	}
+	var all []rendered
+	for _, r := range []struct {
+		schema       query.Schema
+		list         func(cardvault.Scope, query.Query) (string, []any, error)
+		count        func(cardvault.Scope, []query.Cond) (string, []any, error)
+		resourceName string
+	}{
+		{query.CreditCard, cardsQuery, countCardsQuery, "creditcard"},
+		{query.Customer, customersQuery, countCustomersQuery, "customer"},
+	} {
+		for _, v := range coQueries(r.schema) {
+			q, err := query.Parse(v, r.schema)
+			if err != nil {
+				t.Fatalf("%s %v: %v", r.resourceName, v, err)
+			}
+			text, args, err := r.list(s, q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, rendered{r.resourceName + " list " + v.Encode(), text, args})
+			if text, args, err = r.count(s, q.Where); err != nil {
+				t.Fatal(err)
+			}
+			all = append(all, rendered{r.resourceName + " count " + v.Encode(), text, args})
+		}
+	}
+	p := cardvault.ListParams{Limit: 10, Offset: 5}
+	text, args := listCustomersQuery(s, p)
+	all = append(all, rendered{"omise customers list", text, args})
+	text, args = countCustomersWindowQuery(s, p)
+	all = append(all, rendered{"omise customers count", text, args})
+	for _, r := range all {
+		lines := plan(t, db, r.text, r.args)
+		ok := false
+		for _, l := range lines {
+			if fullScan.MatchString(l) {
+				t.Errorf("%s: plan scans a whole table: %q", r.name, lines)
+			}
+			ok = ok || tenantSearch.MatchString(l) || uniqueSearch.MatchString(l)
+		}
+		if !ok {
+			t.Errorf("%s: plan %q searches no index on (account_id, mode, …)", r.name, lines)
+		}
+		if testing.Verbose() {
+			t.Logf("%s: %s", r.name, strings.Join(lines, " | "))
+		}
+	}
+}
