@@ -188,3 +188,16 @@ func TestSignatureRateLimitBeforeBody(t *testing.T) {
 		t.Errorf("Basic with the pair after forged signatures = %d", r.status)
 	}
 }
+
+// TestUnstorableRefs: a token or external key in the path with a NUL or
+// invalid UTF-8 cannot name an object: the path is refused before any lookup.
+func TestUnstorableRefs(t *testing.T) {
+	e := newEnv(t)
+	for _, ref := range []string{"external_key:a%00", "token:%FF", "external_key:%ED%A0%80"} {
+		for _, typ := range []string{"customer", "creditcard"} {
+			for _, m := range []string{"GET", "DELETE"} {
+				wantError(t, e.co(m, "/api/v3/"+typ+"/"+ref, ""), 400, badParam, map[string]string{"path": "unsupported"})
+			}
+		}
+	}
+}

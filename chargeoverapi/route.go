@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/internal/httpx"
 )
 
 // apiPrefix is the part of every ChargeOver path before the object type.
@@ -94,9 +95,13 @@ func command(method string, hasRef bool, ref string) string {
 }
 
 // parseRef reads rawRef as a positive integer id (at most int64),
-// token:{token} or external_key:{key}, each with a non-empty value.
+// token:{token} or external_key:{key}, each with a non-empty value of
+// storable text (no stored token or key holds NUL or invalid UTF-8).
 func (t *target) parseRef() bool {
 	s := t.rawRef
+	if !httpx.StorableText(s) {
+		return false
+	}
 	if v, ok := strings.CutPrefix(s, "token:"); ok && v != "" {
 		t.ref = cardvault.Ref{Token: v}
 		return true

@@ -310,3 +310,17 @@ func TestRateLimitBeforeBody(t *testing.T) {
 		t.Fatalf("limited request with a pending body = %v %s (%v), want 429 at once", res, b, err)
 	}
 }
+
+// TestUnstorablePathIDs: an id in the path with a NUL or invalid UTF-8
+// cannot name an object; it is a 404 without a store lookup.
+func TestUnstorablePathIDs(t *testing.T) {
+	e := newEnv(t)
+	for _, p := range []string{"/customers/cust_test_%00", "/customers/%FF/cards", "/customers/cust_test_a%C3/cards/card_test_b"} {
+		for _, m := range []string{"GET", "PATCH", "DELETE"} {
+			st, body := e.do(t, m, p, e.SK, "", "")
+			if st != 404 || body["code"] != "not_found" {
+				t.Errorf("%s %s = %d %v, want 404", m, p, st, body)
+			}
+		}
+	}
+}

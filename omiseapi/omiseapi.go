@@ -100,7 +100,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
 	_, pattern := s.mux.Handler(r)
-	if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" {
+	// A path with text no store holds (NUL, invalid UTF-8) cannot name an object.
+	if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" ||
+		!httpx.StorableText(r.URL.Path) {
 		httpx.SetRoute(r, "omise:unmatched")
 		s.writeError(w, r, errPathNotFound)
 		return
