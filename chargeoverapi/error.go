@@ -170,7 +170,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string,
 	case e.status >= 500:
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
 	case e == errBodyRead:
-		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "fault", httpx.BodyFault(err))
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))

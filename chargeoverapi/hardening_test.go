@@ -92,6 +92,9 @@ func TestClientBodyFaults(t *testing.T) {
 	if !strings.Contains(e.logs.String(), `"level":"INFO","msg":"client error"`) {
 		t.Errorf("no client error line:\n%s", e.logs.String())
 	}
+	if strings.Contains(e.logs.String(), "127.0.0.1") {
+		t.Errorf("a client address was logged:\n%s", e.logs.String())
+	}
 }
 
 // TestBodyGate: with every turn at the body gate taken, a POST waits and

@@ -93,7 +93,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case e.Status >= 500:
 		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
 	case e == errBodyRead:
-		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "fault", httpx.BodyFault(err))
 	}
 	httpx.WriteJSON(w, e.Status, errorJSON{Object: "error", Code: e.Code, Message: e.Message,
 		Location: "https://www.omise.co/api-errors#" + strings.ReplaceAll(e.Code, "_", "-")})

@@ -107,6 +107,9 @@ func TestClientBodyFaults(t *testing.T) {
 	if !strings.Contains(e.Logs.String(), `"level":"INFO","msg":"client error"`) {
 		t.Errorf("no client error line:\n%s", e.Logs.String())
 	}
+	if strings.Contains(e.Logs.String(), "127.0.0.1") {
+		t.Errorf("a client address was logged:\n%s", e.Logs.String())
+	}
 }
 
 // TestBodyGate: when every turn at the body gate is taken, a request with a

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -144,5 +145,32 @@ func TestReadForDecoding(t *testing.T) {
 	}
 	if _, _, err := ReadForDecoding(post("abc", 10)); !errors.Is(err, ErrClientBody) || len(Decodes.slots) != 0 {
 		t.Errorf("short body = %v (decode turns %d)", err, len(Decodes.slots))
+	}
+}
+
+func TestBodyFault(t *testing.T) {
+	r := httptest.NewRequest("POST", "/", strings.NewReader("abc"))
+	r.ContentLength = 10
+	_, err := ReadBody(r)
+	if got := BodyFault(err); got != "body ended early" {
+		t.Errorf("short body: %q", got)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = NewGate(0, time.Second).Enter(ctx)
+	if got := BodyFault(err); got != "client gone" {
+		t.Errorf("cancelled: %q", got)
+	}
+	r = httptest.NewRequest("POST", "/", iotest.ErrReader(os.ErrDeadlineExceeded))
+	r.ContentLength = 10
+	_, err = ReadBody(r)
+	if got := BodyFault(err); got != "read timeout" {
+		t.Errorf("timeout: %q", got)
+	}
+	r = httptest.NewRequest("POST", "/", iotest.ErrReader(errors.New("invalid byte in chunk length")))
+	r.ContentLength = -1
+	_, err = ReadBody(r)
+	if got := BodyFault(err); got != "malformed or interrupted body" {
+		t.Errorf("chunked: %q", got)
 	}
 }

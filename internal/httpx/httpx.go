@@ -81,6 +81,22 @@ func ReadBody(r *http.Request) ([]byte, error) {
 	return b, nil
 }
 
+// BodyFault names, for the log, why a body could not be read (an error
+// wrapping ErrClientBody), in fixed words: the underlying error's text may
+// hold addresses.
+func BodyFault(err error) string {
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.Canceled):
+		return "client gone"
+	case errors.As(err, &ne) && ne.Timeout(), errors.Is(err, context.DeadlineExceeded):
+		return "read timeout"
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return "body ended early"
+	}
+	return "malformed or interrupted body"
+}
+
 // ClientIP returns the host part of the connection's remote address. Proxy
 // headers are not trusted.
 func ClientIP(r *http.Request) string {
