@@ -36,7 +36,7 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
 		}
-		if c.Seq, err = nextSeq(ctx, tx, "card"); err != nil {
+		if c.Seq, err = nextSeq(ctx, tx, s, cardSeq); err != nil {
 			return err
 		}
 		c.CustomerID, c.CustomerSeq, c.Token = cust.ID, cust.Seq, cardvault.NewObjectToken()

@@ -61,7 +61,7 @@ func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref
 // CreateCustomer stores a customer and attaches a token first if att is set.
 func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *cardvault.Attach) error {
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		seq, err := nextSeq(ctx, tx, "customer")
+		seq, err := nextSeq(ctx, tx, cardvault.Scope{AccountID: c.AccountID, Mode: c.Mode}, customerSeq)
 		if err != nil {
 			return err
 		}

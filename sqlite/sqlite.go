@@ -169,13 +169,6 @@ type queryer interface {
 	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
 }
 
-// nextSeq hands out the next ChargeOver id of a kind.
-func nextSeq(ctx context.Context, tx *sql.Tx, kind string) (int64, error) {
-	var v int64
-	err := tx.QueryRowContext(ctx, `UPDATE counters SET value = value + 1 WHERE name = ? RETURNING value`, kind).Scan(&v)
-	return v, err
-}
-
 // readErr marks the error of a read that the caller's context ended: it then
 // wraps ctx.Err() (context.Canceled or context.DeadlineExceeded, for
 // errors.Is) as well as the driver's error. Domain errors pass unchanged.

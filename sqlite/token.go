@@ -73,7 +73,7 @@ func attachToken(ctx context.Context, tx *sql.Tx, c *cardvault.Customer, att *ca
 	if n, err := res.RowsAffected(); err != nil || n != 1 {
 		return "", &cardvault.Error{Code: cardvault.EUsedToken, ID: t.ID, Err: err}
 	}
-	seq, err := nextSeq(ctx, tx, "card")
+	seq, err := nextSeq(ctx, tx, s, cardSeq)
 	if err != nil {
 		return "", err
 	}
