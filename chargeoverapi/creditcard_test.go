@@ -158,7 +158,7 @@ func TestCreditcardUpsert(t *testing.T) {
 // omiseCard fetches a ChargeOver card through the Omise dialect.
 func omiseCard(t *testing.T, e *env, c map[string]any) map[string]any {
 	t.Helper()
-	cust := object(t, e.co("GET", fmt.Sprintf("/api/v3/customer/%v", c["customer_id"]), ""))
+	cust := object(t, e.co("GET", fmt.Sprintf("/api/v3/customer/%.0f", c["customer_id"]), "")) // ids < 2^53: exact
 	var m map[string]any
 	mustJSON(t, e.omise(e.skey, "GET", fmt.Sprintf("/customers/%s/cards/%s", cust["omise_id"], c["omise_id"]), nil), &m)
 	return m

@@ -80,7 +80,7 @@ func TestStoredThroughOmiseListedHere(t *testing.T) {
 		t.Errorf("customer %v", c)
 	}
 	var ok bool
-	okResponse(t, e.co("DELETE", fmt.Sprintf("/api/v3/creditcard/%v", seq), ""), &ok)
+	okResponse(t, e.co("DELETE", fmt.Sprintf("/api/v3/creditcard/%.0f", seq), ""), &ok) // ids < 2^53: exact
 	var after map[string]any
 	mustJSON(t, e.omise(e.skey, "GET", "/customers/"+cust.ID, nil), &after)
 	if after["default_card"] != nil || after["cards"].(map[string]any)["total"] != float64(0) {
