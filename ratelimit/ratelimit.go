@@ -17,11 +17,22 @@ import (
 // longer than it takes to refill carries no state and can go.
 const minIdle = 10 * time.Minute
 
+// MaxBuckets bounds the buckets a limiter holds (about 200 bytes each), since
+// clients choose keys (their addresses) freely. When it is reached, full
+// buckets are dropped at once; if every bucket still holds state, new keys
+// share one overflow bucket until some refill.
+const MaxBuckets = 1 << 17
+
+// overflow is the key of the bucket new keys share when MaxBuckets is reached.
+var overflow = [32]byte{'o', 'v', 'e', 'r', 'f', 'l', 'o', 'w'}
+
 // Limiter holds one token bucket per key, all with the same rate and burst.
 type Limiter struct {
-	limit     rate.Limit
-	burst     int
-	idleAfter time.Duration
+	limit      rate.Limit
+	burst      int
+	refill     time.Duration // an empty bucket is full again after this
+	idleAfter  time.Duration
+	maxBuckets int
 
 	mu      sync.Mutex
 	buckets map[[32]byte]*bucket
@@ -56,8 +67,8 @@ func NewLimiter(perSecond float64, burst int) (*Limiter, error) {
 		return nil, nil
 	}
 	refill := time.Duration(float64(burst) / perSecond * float64(time.Second))
-	return &Limiter{limit: rate.Limit(perSecond), burst: burst, idleAfter: max(minIdle, refill),
-		buckets: map[[32]byte]*bucket{}}, nil
+	return &Limiter{limit: rate.Limit(perSecond), burst: burst, refill: refill, idleAfter: max(minIdle, refill),
+		maxBuckets: MaxBuckets, buckets: map[[32]byte]*bucket{}}, nil
 }
 
 // New is NewLimiter for values already validated: it panics on an invalid
@@ -83,11 +94,7 @@ func (l *Limiter) Allow(now time.Time, keys ...[32]byte) (bool, time.Duration) {
 	taken := make([]*rate.Reservation, 0, len(keys))
 	var wait time.Duration
 	for _, key := range keys {
-		b := l.buckets[key]
-		if b == nil {
-			b = &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
-			l.buckets[key] = b
-		}
+		b := l.bucket(key, now)
 		b.seen = now
 		r := b.lim.ReserveN(now, 1)
 		taken = append(taken, r)
@@ -100,6 +107,29 @@ func (l *Limiter) Allow(now time.Time, keys ...[32]byte) (bool, time.Duration) {
 		return false, wait
 	}
 	return true, 0
+}
+
+// bucket returns key's bucket, making it if need be (see MaxBuckets).
+func (l *Limiter) bucket(key [32]byte, now time.Time) *bucket {
+	if b := l.buckets[key]; b != nil {
+		return b
+	}
+	if len(l.buckets) >= l.maxBuckets {
+		for k, b := range l.buckets {
+			if now.Sub(b.seen) >= l.refill {
+				delete(l.buckets, k)
+			}
+		}
+	}
+	if len(l.buckets) >= l.maxBuckets {
+		key = overflow
+		if b := l.buckets[key]; b != nil {
+			return b
+		}
+	}
+	b := &bucket{lim: rate.NewLimiter(l.limit, l.burst)}
+	l.buckets[key] = b
+	return b
 }
 
 // forgetIdle drops buckets unused for l.idleAfter, at most once a minute.

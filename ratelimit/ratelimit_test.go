@@ -114,3 +114,32 @@ func TestValidate(t *testing.T) {
 	}()
 	New(-1, 1)
 }
+
+func TestMaxBuckets(t *testing.T) {
+	l := New(1, 1) // refills in 1 s
+	l.maxBuckets = 2
+	now := time.Unix(1700000000, 0)
+	l.Allow(now, [32]byte{1})
+	l.Allow(now, [32]byte{2})
+	// Both buckets hold state: a third key shares the overflow bucket.
+	if ok, _ := l.Allow(now, [32]byte{3}); !ok {
+		t.Fatal("first request of a new key refused")
+	}
+	if ok, _ := l.Allow(now, [32]byte{4}); ok {
+		t.Fatal("a fourth key got a bucket of its own past the bound")
+	}
+	if len(l.buckets) > 3 {
+		t.Fatalf("%d buckets, want at most 2 and the overflow", len(l.buckets))
+	}
+	// Once they have refilled, the full buckets go and new keys get their own.
+	later := now.Add(time.Second)
+	if ok, _ := l.Allow(later, [32]byte{5}); !ok {
+		t.Fatal("a new key refused after the others refilled")
+	}
+	if ok, _ := l.Allow(later, [32]byte{5}); ok {
+		t.Fatal("key 5 shares a bucket instead of having its own")
+	}
+	if _, kept := l.buckets[[32]byte{1}]; kept {
+		t.Error("a full bucket was kept at the bound")
+	}
+}
