@@ -31,14 +31,15 @@ const (
 )
 
 // errShutdown is the cause of the contexts of requests cancelled because the
-// drain period ran out.
+// drain period ran out (unless net/http, seeing their connection closed,
+// cancelled them first).
 var errShutdown = errors.New("server: shutting down")
 
 // Serve serves h on l until ctx ends, then shuts down in order: it stops
 // accepting, closes connections that are idle or have not delivered a whole
 // request head, cuts request bodies still arriving to shutdownBodyGrace, and
-// gives in-flight requests up to drain to finish. Then it cancels the
-// contexts of the requests still running, closes their connections, and
+// gives in-flight requests up to drain to finish. Then it closes the
+// connections of the requests still running, cancels their contexts, and
 // returns only once every handler has returned — so the caller may close the
 // store as soon as Serve returns.
 func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger, drain time.Duration) error {
@@ -74,8 +75,11 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger
 	sctx, cancel := context.WithTimeout(context.Background(), drain)
 	defer cancel()
 	if errors.Is(srv.Shutdown(sctx), context.DeadlineExceeded) {
-		cancelBase(errShutdown)
+		// Connections first: a handler that returns once cancelled must find
+		// its connection closed, or net/http would send what it left (an
+		// empty 200 if it wrote nothing).
 		srv.Close()
+		cancelBase(errShutdown)
 		log.Warn("drain period over: requests cancelled", "running", tr.running())
 	}
 	tr.wait(log)

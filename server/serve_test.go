@@ -150,12 +150,17 @@ func TestServeCancelsAfterDrain(t *testing.T) {
 	fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
 	<-started
 	s.shutdown()
-	s.mustReturn(t, drain+2*time.Second)
+	s.mustReturn(t, drain+5*time.Second)
 	if took := time.Since(s.stopAt); took < drain {
 		t.Errorf("Serve returned after %v, before the drain of %v", took, drain)
 	}
-	if err := <-cause; !errors.Is(err, errShutdown) {
-		t.Errorf("cause = %v, want %v", err, errShutdown)
+	select {
+	case err := <-cause:
+		if !errors.Is(err, errShutdown) && !errors.Is(err, context.Canceled) {
+			t.Errorf("cause = %v, want cancellation", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler's context was not cancelled")
 	}
 	if b, _ := io.ReadAll(c); len(b) != 0 {
 		t.Errorf("cancelled request answered %q", b)
@@ -201,7 +206,7 @@ func TestServeSlowBodyDoesNotHoldShutdown(t *testing.T) {
 	fmt.Fprint(c, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n0123456789")
 	<-started
 	s.shutdown()
-	s.mustReturn(t, shutdownBodyGrace+2*time.Second)
+	s.mustReturn(t, shutdownBodyGrace+4*time.Second)
 	if err := <-readErr; err == nil {
 		t.Error("the body read did not fail")
 	}
@@ -227,7 +232,7 @@ func TestServeFreshConnDoesNotHoldShutdown(t *testing.T) {
 	fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: x\r\n")
 	<-accepted
 	s.shutdown()
-	s.mustReturn(t, 2*time.Second)
+	s.mustReturn(t, 4*time.Second) // net/http alone: over 5 s
 	if _, err := bufio.NewReader(c).ReadByte(); err == nil {
 		t.Error("the fresh connection got an answer")
 	}
