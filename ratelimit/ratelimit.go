@@ -37,6 +37,7 @@ type Limiter struct {
 	mu      sync.Mutex
 	buckets map[[32]byte]*bucket
 	sweep   time.Time
+	pressed time.Time // last scan for full buckets at the MaxBuckets bound
 }
 
 type bucket struct {
@@ -114,7 +115,8 @@ func (l *Limiter) bucket(key [32]byte, now time.Time) *bucket {
 	if b := l.buckets[key]; b != nil {
 		return b
 	}
-	if len(l.buckets) >= l.maxBuckets {
+	if len(l.buckets) >= l.maxBuckets && now.Sub(l.pressed) >= min(l.refill, time.Second) {
+		l.pressed = now // a scan frees nothing before buckets can have refilled
 		for k, b := range l.buckets {
 			if now.Sub(b.seen) >= l.refill {
 				delete(l.buckets, k)
