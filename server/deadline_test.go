@@ -70,7 +70,7 @@ func TestRequestDeadlineReachesTheStore(t *testing.T) {
 		if d := <-slow.deadline; d.IsZero() || d.Before(start) || d.After(start.Add(took)) {
 			t.Errorf("%s: the store saw deadline %v, want within %v of the request's start", c.name, d, timeout)
 		}
-		if took > timeout+2*time.Second {
+		if took > timeout+5*time.Second {
 			t.Errorf("%s: answered after %v", c.name, took)
 		}
 	}
