@@ -4,12 +4,20 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/cardvault/cardvault"
 )
 
 // CreateAccount stores an account, its first data key and its API keys.
 func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, keys []cardvault.APIKey) error {
+	times := []time.Time{a.CreatedAt, dk.CreatedAt}
+	for _, k := range keys {
+		times = append(times, k.CreatedAt)
+	}
+	if err := needTimes("CreateAccount", times...); err != nil {
+		return err
+	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
 			a.ID, a.Name, ms(a.CreatedAt)); err != nil {

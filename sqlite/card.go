@@ -136,6 +136,9 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 		if err := fn(c); err != nil {
 			return err
 		}
+		if err := needTimes("UpdateCard", c.ModifiedAt); err != nil {
+			return err
+		}
 		return updateCard(ctx, tx, c)
 	})
 	return c, err

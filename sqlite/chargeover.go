@@ -19,6 +19,9 @@ func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Re
 // StoreCard stores c for a customer, or merges it into the customer's most
 // recently stored card with the same fingerprint.
 func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvault.Ref, c *cardvault.Card, merge func(*cardvault.Card)) (*cardvault.Card, bool, error) {
+	if err := needTimes("StoreCard", c.CreatedAt, c.ModifiedAt); err != nil {
+		return nil, false, err
+	}
 	var out *cardvault.Card
 	var created bool
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
@@ -30,6 +33,9 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 			WHERE customer_id = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1`, cust.ID, c.Fingerprint))
 		if err == nil {
 			merge(old)
+			if err := needTimes("StoreCard", old.ModifiedAt); err != nil {
+				return err
+			}
 			out = old
 			return updateCard(ctx, tx, old)
 		}
@@ -122,6 +128,9 @@ func countCustomersQuery(s cardvault.Scope, conds []query.Cond) (string, []any, 
 
 // UseNonce records a signature nonce; false if it was seen at or after notBefore.
 func (db *DB) UseNonce(ctx context.Context, keyHash [32]byte, nonce string, now, notBefore time.Time) (bool, error) {
+	if err := needTimes("UseNonce", now, notBefore); err != nil {
+		return false, err
+	}
 	var fresh bool
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM nonces WHERE public_key_hash = ? AND seen_at < ?`,

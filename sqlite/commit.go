@@ -24,7 +24,7 @@ type writeFunc func(ctx context.Context, tx *sql.Tx) error
 type writeReq struct {
 	ctx     context.Context
 	fn      writeFunc
-	destroy bool // the write destroys card data: scrub the WAL after the commit
+	destroy func() bool // reports, after fn, whether it destroyed card data: scrub the WAL after the commit
 	done    chan error
 }
 
@@ -45,7 +45,13 @@ func (db *DB) write(ctx context.Context, fn writeFunc) error {
 // older frames still hold the destroyed ciphertext (secure_delete zeroes only
 // the pages the delete itself writes).
 func (db *DB) destroy(ctx context.Context, fn writeFunc) error {
-	return db.enqueue(ctx, &writeReq{fn: fn, destroy: true})
+	return db.enqueue(ctx, &writeReq{fn: fn, destroy: func() bool { return true }})
+}
+
+// destroyIf is destroy for a function that may destroy nothing: the
+// committer scrubs only if destroyed, called after fn has run, reports true.
+func (db *DB) destroyIf(ctx context.Context, fn writeFunc, destroyed func() bool) error {
+	return db.enqueue(ctx, &writeReq{fn: fn, destroy: destroyed})
 }
 
 func (db *DB) enqueue(ctx context.Context, r *writeReq) error {
@@ -123,7 +129,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 		return
 	}
 	for i, r := range batch {
-		if r.destroy && errs[i] == nil {
+		if r.destroy != nil && errs[i] == nil && r.destroy() {
 			db.scrub()
 			break
 		}
@@ -167,15 +173,16 @@ func runOne(tx *sql.Tx, r *writeReq, single bool) (err, fatal error) {
 // stalling every write, and the janitor's next run (a destroying write too)
 // tries again. Errors are ignored for the same reason.
 func (db *DB) scrub() {
+	db.stats.scrubs.Add(1)
 	ctx := context.Background()
 	_, _ = db.w.ExecContext(ctx, `PRAGMA busy_timeout = 0`)
 	_, _ = db.w.ExecContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`)
 	_, _ = db.w.ExecContext(ctx, `PRAGMA busy_timeout = `+busyTimeoutMS)
 }
 
-// writeStats counts batches, for tests and diagnostics.
+// writeStats counts batches, writes and scrubs, for tests and diagnostics.
 type writeStats struct {
-	batches, writes atomic.Int64
+	batches, writes, scrubs atomic.Int64
 }
 
 func fill(errs []error, err error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"time"
 
 	"github.com/cardvault/cardvault"
 )
@@ -60,6 +61,9 @@ func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref
 
 // CreateCustomer stores a customer and attaches a token first if att is set.
 func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *cardvault.Attach) error {
+	if err := needTimes("CreateCustomer", append(attachTimes(att), c.CreatedAt, c.ModifiedAt)...); err != nil {
+		return err
+	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		seq, err := nextSeq(ctx, tx, cardvault.Scope{AccountID: c.AccountID, Mode: c.Mode}, customerSeq)
 		if err != nil {
@@ -85,6 +89,9 @@ func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *ca
 
 // UpdateCustomer applies u to a customer atomically.
 func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, u cardvault.CustomerUpdate) error {
+	if err := needTimes("UpdateCustomer", append(attachTimes(u.Attach), u.Now)...); err != nil {
+		return err
+	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		c, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: id})
 		if err != nil {
@@ -114,6 +121,14 @@ func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, 
 			modified_at = ? WHERE id = ?`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID)
 		return err
 	})
+}
+
+// attachTimes returns the clock readings in att: none when att is nil.
+func attachTimes(att *cardvault.Attach) []time.Time {
+	if att == nil {
+		return nil
+	}
+	return []time.Time{att.ExpiredBefore}
 }
 
 // DeleteCustomer destroys a customer and its cards and returns it as it was.

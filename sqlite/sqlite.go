@@ -194,6 +194,17 @@ func classify(err error, field string) error {
 
 func ms(t time.Time) int64 { return t.UnixMilli() }
 
+// needTimes refuses a zero (or pre-1970) time given to a write: a caller
+// whose clock was left unset must fail, not store 1970 or year 1.
+func needTimes(method string, ts ...time.Time) error {
+	for i, t := range ts {
+		if t.IsZero() || t.UnixMilli() <= 0 {
+			return cardvault.Internal("sqlite: %s: time %d is unset (%s)", method, i+1, t.Format(time.RFC3339))
+		}
+	}
+	return nil
+}
+
 func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
 
 // nullable maps "" to SQL NULL (for unique columns where "" means unset).

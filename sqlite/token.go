@@ -11,6 +11,9 @@ import (
 
 // CreateToken stores a token and its card.
 func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
+	if err := needTimes("CreateToken", t.CreatedAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
+		return err
+	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
@@ -88,24 +91,77 @@ func attachToken(ctx context.Context, tx *sql.Tx, c *cardvault.Customer, att *ca
 	return cardID, err
 }
 
-// PurgeTokens destroys the card data of expired unused tokens and forgets old tokens.
+// purgeBatch bounds the rows one write transaction of PurgeTokens deletes, so
+// that other requests' writes interleave with a large purge.
+const purgeBatch = 500
+
+// PurgeTokens destroys the card data of expired unused tokens and forgets old
+// tokens, in write transactions of at most purgeBatch rows each. Only a batch
+// that destroyed card data scrubs the WAL.
 func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error) {
-	var n int64
-	err := db.destroy(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE customer_id IS NULL AND id IN
-			(SELECT card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL AND created_at < ?)`, ms(expiredBefore))
+	if err := needTimes("PurgeTokens", expiredBefore, forgetBefore); err != nil {
+		return 0, err
+	}
+	total := 0
+	for {
+		var seen, n int
+		err := db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			var err error
+			seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore))
+			return err
+		}, func() bool { return n > 0 })
 		if err != nil {
-			return err
+			return total, err
 		}
-		if n, err = res.RowsAffected(); err != nil {
-			return err
+		if total += n; seen < purgeBatch {
+			break
 		}
-		if _, err := tx.ExecContext(ctx, `UPDATE tokens SET card_id = NULL WHERE used = 0 AND card_id IS NOT NULL
-			AND created_at < ?`, ms(expiredBefore)); err != nil {
+	}
+	for {
+		var n int64
+		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+			res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE rowid IN
+				(SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?)`, ms(forgetBefore), purgeBatch)
+			if err == nil {
+				n, err = res.RowsAffected()
+			}
 			return err
+		})
+		if err != nil || n < purgeBatch {
+			return total, err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM tokens WHERE created_at < ?`, ms(forgetBefore))
-		return err
-	})
-	return int(n), err
+	}
+}
+
+// purgeExpired destroys the cards of up to purgeBatch expired unused tokens
+// and leaves the tokens as tombstones. It returns how many tokens it found
+// and how many cards it destroyed.
+func purgeExpired(ctx context.Context, tx *sql.Tx, before int64) (seen, destroyed int, err error) {
+	rows, err := tx.QueryContext(ctx, `SELECT id, card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL
+		AND created_at < ? ORDER BY created_at LIMIT ?`, before, purgeBatch)
+	if err != nil {
+		return 0, 0, err
+	}
+	var tokens, cards []any
+	for rows.Next() {
+		var tok, card string
+		if err := rows.Scan(&tok, &card); err != nil {
+			rows.Close()
+			return 0, 0, err
+		}
+		tokens, cards = append(tokens, tok), append(cards, card)
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil || len(tokens) == 0 {
+		return 0, 0, err
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE customer_id IS NULL AND id IN (`+placeholders(len(cards))+`)`, cards...)
+	if err != nil {
+		return 0, 0, err
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, 0, err
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE tokens SET card_id = NULL WHERE id IN (`+placeholders(len(tokens))+`)`, tokens...)
+	return len(tokens), int(n), err
 }

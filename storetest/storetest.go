@@ -50,6 +50,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		{"purge", purgeTests},
 		{"isolation", isolationTests},
 		{"chargeover", chargeoverTests},
+		{"clock", clockTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
