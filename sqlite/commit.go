@@ -91,7 +91,8 @@ func (db *DB) commitLoop() {
 	}
 }
 
-// commitBatch runs a batch in one transaction and answers every request.
+// commitBatch runs a batch in one transaction, answers every request and
+// records the outcome for Ping.
 func (db *DB) commitBatch(batch []*writeReq) {
 	errs := make([]error, len(batch))
 	defer func() {
@@ -101,31 +102,16 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	}()
 	db.stats.batches.Add(1)
 	db.stats.writes.Add(int64(len(batch)))
-	tx, err := db.w.BeginTx(context.Background(), nil)
-	if err != nil {
-		fill(errs, err)
-		return
+	committed, err := db.runBatch(batch, errs)
+	switch {
+	case err != nil:
+		db.health.record(err)
+	case firstFault(errs) != nil:
+		db.health.record(firstFault(errs))
+	case committed:
+		db.health.record(nil)
 	}
-	single := len(batch) == 1
-	for i, r := range batch {
-		var fatal error
-		errs[i], fatal = runOne(tx, r, single)
-		if fatal != nil {
-			tx.Rollback()
-			fill(errs, fatal)
-			return
-		}
-	}
-	if single && errs[0] != nil {
-		tx.Rollback()
-		return
-	}
-	if err := tx.Commit(); err != nil {
-		for i := range errs {
-			if errs[i] == nil {
-				errs[i] = err
-			}
-		}
+	if !committed {
 		return
 	}
 	for i, r := range batch {
@@ -134,6 +120,54 @@ func (db *DB) commitBatch(batch []*writeReq) {
 			break
 		}
 	}
+}
+
+// runBatch runs the batch's writes in one transaction and commits it, filling
+// errs. It reports whether it committed, and the error that failed the whole
+// batch (beginning, committing, or a fault that left the transaction in an
+// unknown state), if any.
+func (db *DB) runBatch(batch []*writeReq, errs []error) (bool, error) {
+	tx, err := db.w.BeginTx(context.Background(), nil)
+	if err != nil {
+		fill(errs, err)
+		return false, err
+	}
+	single := len(batch) == 1
+	for i, r := range batch {
+		var fatal error
+		errs[i], fatal = runOne(tx, r, single)
+		if fatal != nil {
+			tx.Rollback()
+			fill(errs, fatal)
+			if storageFault(fatal) {
+				return false, fatal
+			}
+			return false, nil
+		}
+	}
+	if single && errs[0] != nil {
+		tx.Rollback()
+		return false, nil
+	}
+	if err := tx.Commit(); err != nil {
+		for i := range errs {
+			if errs[i] == nil {
+				errs[i] = err
+			}
+		}
+		return false, err
+	}
+	return true, nil
+}
+
+// firstFault returns the first error in errs that is a storage fault.
+func firstFault(errs []error) error {
+	for _, err := range errs {
+		if storageFault(err) {
+			return err
+		}
+	}
+	return nil
 }
 
 // runOne runs one request. Its own failure is err; fatal means the shared

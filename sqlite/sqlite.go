@@ -43,6 +43,7 @@ type DB struct {
 	stopped chan struct{}  // closed when the committer has returned
 	once    sync.Once
 	stats   writeStats
+	health  health
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -87,7 +88,7 @@ func open(ctx context.Context, path string, only []string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns) // keep connections, and the statements prepared on them
-	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)},
+	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)}, health: health{interval: probeInterval},
 		reqs: make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
 	go db.commitLoop()
 	if err := db.migrate(ctx, only); err != nil {
@@ -116,12 +117,6 @@ func (db *DB) Close() error {
 	err := db.r.Close()
 	db.rq.c.close()
 	return errors.Join(err, db.w.Close())
-}
-
-// Ping checks that the database answers a query.
-func (db *DB) Ping(ctx context.Context) error {
-	var one int
-	return db.rq.QueryRowContext(ctx, "SELECT 1").Scan(&one)
 }
 
 func (db *DB) migrate(ctx context.Context, only []string) error {
