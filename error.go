@@ -78,9 +78,6 @@ func AsError(err error) *Error {
 // NotFound returns an ENotFound error for an object kind and id.
 func NotFound(kind, id string) *Error { return &Error{Code: ENotFound, Kind: kind, ID: id} }
 
-// Invalid returns an EInvalid error for a parameter.
-func Invalid(field string) *Error { return &Error{Code: EInvalid, Field: field} }
-
 // Internal wraps an unexpected error.
 func Internal(format string, args ...any) *Error {
 	return &Error{Code: EInternal, Err: fmt.Errorf(format, args...)}

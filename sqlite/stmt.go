@@ -113,13 +113,6 @@ func (c *stmtCache) release(s *cached) {
 	}
 }
 
-// len returns the number of cached statements.
-func (c *stmtCache) len() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.lru.Len()
-}
-
 // close closes every cached statement; the cache prepares nothing afterwards.
 func (c *stmtCache) close() {
 	c.mu.Lock()

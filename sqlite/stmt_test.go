@@ -7,6 +7,13 @@ import (
 	"testing"
 )
 
+// len returns the number of cached statements.
+func (c *stmtCache) len() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.lru.Len()
+}
+
 // shape returns a distinct query text for i, as distinct ChargeOver filters make.
 func shape(i int) string { return fmt.Sprintf("SELECT ? + %d", i) }
 
