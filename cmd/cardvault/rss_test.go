@@ -17,6 +17,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cardvault/cardvault/param"
 )
@@ -48,6 +49,11 @@ func TestPeakRSS(t *testing.T) {
 		t.Cleanup(func() { binary = saved })
 	}
 	p := mustStart(t, t.TempDir())
+	// The keys go to stdout, the "serving" line mustStart waits for to stderr:
+	// the two pipes are copied independently.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(p.stdout.String(), "secret key:") &&
+		time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+	}
 	pk, sk := p.testKeys(t)
 	if st, _, raw := call(t, "POST", p.base+"/tokens", pk, "", tokenForm("4242424242424242")); st != 200 {
 		t.Fatalf("warm-up token = %d %s", st, raw)
