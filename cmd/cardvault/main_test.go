@@ -104,10 +104,24 @@ func mustStartEnv(t *testing.T, data string, env []string, args ...string) *proc
 	return nil
 }
 
-// testKeys reads the test key pair printed on first start.
+// testKeys reads the test key pair printed on first start. Standard output
+// and standard error are copied by separate goroutines, so the keys may
+// arrive after the "serving" line: it polls for them.
 func (p *proc) testKeys(t *testing.T) (pkey, skey string) {
 	t.Helper()
-	sc := bufio.NewScanner(strings.NewReader(p.stdout.String()))
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if pkey, skey = parseKeys(p.stdout.String()); pkey != "" && skey != "" {
+			return pkey, skey
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no key pair printed; stdout: %q", p.stdout.String())
+		}
+	}
+}
+
+// parseKeys finds the "public key:" and "secret key:" lines of out.
+func parseKeys(out string) (pkey, skey string) {
+	sc := bufio.NewScanner(strings.NewReader(out))
 	for sc.Scan() {
 		f := strings.Fields(sc.Text())
 		if len(f) == 3 && f[0] == "public" {
@@ -116,9 +130,6 @@ func (p *proc) testKeys(t *testing.T) (pkey, skey string) {
 		if len(f) == 3 && f[0] == "secret" {
 			skey = f[2]
 		}
-	}
-	if pkey == "" || skey == "" {
-		t.Fatalf("no key pair printed; stdout: %q", p.stdout.String())
 	}
 	return pkey, skey
 }
