@@ -165,6 +165,9 @@ func writeEnvelope(w http.ResponseWriter, code int, msg string, details map[stri
 // writeError answers with err mapped through toAPI; internal errors are
 // logged with the request id and shown as the generic 500.
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string, err error) {
+	if httpx.Interrupted(r, err) {
+		return // the middleware answers 503 past the deadline; a client that is gone gets nothing
+	}
 	e := toAPI(err, kind)
 	switch {
 	case e.status >= 500:

@@ -85,6 +85,9 @@ type errorJSON struct {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	if httpx.Interrupted(r, err) {
+		return // the middleware answers 503 past the deadline; a client that is gone gets nothing
+	}
 	e := toAPI(err)
 	if e.RetryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))

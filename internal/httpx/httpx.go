@@ -142,3 +142,10 @@ func Echo(s string) string {
 	}
 	return s
 }
+
+// Interrupted reports whether err is the request's own context ending (its
+// deadline, the client going away, shutdown): nothing went wrong on the
+// server, and the middleware decides what, if anything, the client gets.
+func Interrupted(r *http.Request, err error) bool {
+	return r.Context().Err() != nil && (errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled))
+}
