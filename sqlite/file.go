@@ -34,10 +34,14 @@ func fileError(path, problem string, args ...any) error {
 	return fmt.Errorf("sqlite: %s: %w: %s", path, ErrNotDatabase, fmt.Sprintf(problem, args...))
 }
 
-// checkFile is the cheap start-up check of an existing database file: its
+// CheckFile is the cheap start-up check of an existing database file: its
 // header and its size against the page count the header records. It reads 100
 // bytes and two file sizes; the full integrity check is too slow for start-up.
-func checkFile(path string) error {
+// Open runs it on every existing file. A damaged file gives an error that
+// names the path and the problem and wraps ErrNotDatabase; a missing file one
+// that wraps fs.ErrNotExist (so a caller can check before deciding that a
+// data directory is new).
+func CheckFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("sqlite: %w", err)

@@ -156,14 +156,14 @@ func TestOpenWithPagesInTheWAL(t *testing.T) {
 		t.Fatal(err)
 	}
 	copyFiles("-wal")
-	if err := checkFile(crash); err != nil {
-		t.Errorf("checkFile with a WAL beside: %v, want nil", err)
+	if err := CheckFile(crash); err != nil {
+		t.Errorf("CheckFile with a WAL beside: %v, want nil", err)
 	}
 	if err := os.Remove(crash + "-wal"); err != nil {
 		t.Fatal(err)
 	}
-	if err := checkFile(crash); !errors.Is(err, ErrNotDatabase) {
-		t.Errorf("checkFile without the WAL: %v, want ErrNotDatabase (truncated)", err)
+	if err := CheckFile(crash); !errors.Is(err, ErrNotDatabase) {
+		t.Errorf("CheckFile without the WAL: %v, want ErrNotDatabase (truncated)", err)
 	}
 }
 
@@ -286,5 +286,13 @@ func TestNewFileAppearsWhole(t *testing.T) {
 		if !seen {
 			t.Fatalf("round %d: the file never appeared", round)
 		}
+	}
+}
+
+// TestCheckFileMissing: a missing file is told apart from a damaged one.
+func TestCheckFileMissing(t *testing.T) {
+	err := CheckFile(filepath.Join(t.TempDir(), "none.db"))
+	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotDatabase) {
+		t.Errorf("CheckFile(missing) = %v, want fs.ErrNotExist", err)
 	}
 }

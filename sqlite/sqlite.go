@@ -66,7 +66,7 @@ func open(ctx context.Context, path string, only []string) (*DB, error) {
 		return nil, err
 	}
 	if !created {
-		if err := checkFile(path); err != nil {
+		if err := CheckFile(path); err != nil {
 			return nil, err
 		}
 	}
