@@ -58,6 +58,11 @@ var (
 	errBodyRead    = badParam("body", "unreadable")
 	errNoData      = &apiError{status: http.StatusBadRequest, message: msgNoData}
 	errInternal    = &apiError{status: http.StatusInternalServerError, message: msgInternal}
+
+	// Answers the server gives outside the dialect's handler (Refusal).
+	errHeadTooLarge = badParam("headers", "too large")
+	errMalformedReq = badParam("request", "malformed")
+	errTimedOut     = &apiError{status: http.StatusServiceUnavailable, message: "Request timed out."}
 )
 
 // errType is the 400 for an object type that is not supported.
@@ -141,6 +146,26 @@ type envelope struct {
 	Message  string            `json:"message"`
 	Details  map[string]string `json:"details"`
 	Response any               `json:"response"`
+}
+
+// Refusal returns the body of the answer with status to a request refused
+// outside the dialect's handler: 431 for a head past the server's limit, 503
+// for a request that ran out of time, and any other status for a request
+// net/http could not parse (API.md §3.8). The envelope's code is status.
+func Refusal(status int) []byte {
+	e := errMalformedReq
+	switch status {
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e = errHeadTooLarge
+	case http.StatusServiceUnavailable:
+		e = errTimedOut
+	}
+	details := e.details
+	if details == nil {
+		details = map[string]string{}
+	}
+	b, _ := json.Marshal(envelope{status, "Error", e.message, details, false})
+	return b
 }
 
 // writeEnvelope writes a response. details may be nil (rendered as {}).

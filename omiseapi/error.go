@@ -1,6 +1,7 @@
 package omiseapi
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strconv"
@@ -36,6 +37,11 @@ var (
 	errMissingCard  = &apiError{Status: http.StatusBadRequest, Code: "missing_card", Message: "request contains no card parameters"}
 	errCardToken    = &apiError{Status: http.StatusBadRequest, Code: "invalid_card_token", Message: "invalid card token"}
 	errInternal     = &apiError{Status: http.StatusInternalServerError, Code: "internal_error", Message: "internal error"}
+
+	// Answers the server gives outside the dialect's handler (Refusal).
+	errHeadTooLarge = badRequest("request headers are too large")
+	errMalformedReq = badRequest("request is malformed")
+	errTimedOut     = &apiError{Status: http.StatusServiceUnavailable, Code: "service_unavailable", Message: "request timed out"}
 )
 
 // toAPI is the one table from domain errors to Omise errors.
@@ -98,13 +104,32 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case e == errBodyRead:
 		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "fault", httpx.BodyFault(err))
 	}
-	httpx.WriteJSON(w, e.Status, errorJSON{Object: "error", Code: e.Code, Message: e.Message,
-		Location: "https://www.omise.co/api-errors#" + strings.ReplaceAll(e.Code, "_", "-")})
+	httpx.WriteJSON(w, e.Status, errorBody(e))
+}
+
+// errorBody is e as the Omise error object.
+func errorBody(e *apiError) errorJSON {
+	return errorJSON{Object: "error", Code: e.Code, Message: e.Message,
+		Location: "https://www.omise.co/api-errors#" + strings.ReplaceAll(e.Code, "_", "-")}
+}
+
+// Refusal returns the body of the answer with status to a request refused
+// outside the dialect's handler: 431 for a head past the server's limit, 503
+// for a request that ran out of time, and any other status for a request
+// net/http could not parse (API.md §2.13).
+func Refusal(status int) []byte {
+	e := errMalformedReq
+	switch status {
+	case http.StatusRequestHeaderFieldsTooLarge:
+		e = errHeadTooLarge
+	case http.StatusServiceUnavailable:
+		e = errTimedOut
+	}
+	b, _ := json.Marshal(errorBody(e))
+	return append(b, '\n')
 }
 
 // WritePanic answers a request whose handler panicked with Omise's 500.
 func WritePanic(w http.ResponseWriter, _ *http.Request) {
-	e := errInternal
-	httpx.WriteJSON(w, e.Status, errorJSON{Object: "error", Code: e.Code, Message: e.Message,
-		Location: "https://www.omise.co/api-errors#internal-error"})
+	httpx.WriteJSON(w, errInternal.Status, errorBody(errInternal))
 }

@@ -93,13 +93,9 @@ func (c *conn) CloseWrite() error {
 // answer writes the dialect's error for a request net/http refused.
 func (c *conn) answer(status int) error {
 	c.mu.Lock()
-	chargeOver := isChargeOver(targetPath(c.head))
+	path := targetPath(c.head)
 	c.mu.Unlock()
-	f := faultMalformed
-	if status == http.StatusRequestHeaderFieldsTooLarge {
-		f = faultHeaders
-	}
-	body := f.body(chargeOver, status)
+	body := refusal(path, status)
 	id := httpx.NewRequestID()
 	h := http.Header{"Content-Type": {"application/json"}, "Connection": {"close"},
 		"Content-Length": {strconv.Itoa(len(body))}, "X-Request-Id": {id}}

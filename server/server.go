@@ -43,7 +43,7 @@ func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handl
 		switch {
 		case headSize(r) > MaxHeaderBytes:
 			httpx.SetRoute(r, "head too large")
-			writeFault(w, isChargeOver(r.URL.Path), faultHeaders, http.StatusRequestHeaderFieldsTooLarge)
+			writeRefusal(w, r, http.StatusRequestHeaderFieldsTooLarge)
 		case r.URL.Path == "/healthz":
 			health(w, r)
 		case isChargeOver(r.URL.Path):
@@ -53,7 +53,7 @@ func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handl
 		}
 	})
 	timed := httpx.Deadline(timeout, root, func(w http.ResponseWriter, r *http.Request) {
-		writeFault(w, isChargeOver(r.URL.Path), faultTimeout, http.StatusServiceUnavailable)
+		writeRefusal(w, r, http.StatusServiceUnavailable)
 	})
 	return httpx.Log(log, timed, func(w http.ResponseWriter, r *http.Request) {
 		if isChargeOver(r.URL.Path) {
