@@ -70,8 +70,8 @@ func open(ctx context.Context, path string, only []string) (*DB, error) {
 			return nil, err
 		}
 	}
-	// busy_timeout comes first: every later pragma may need a lock that
-	// another process opening the same store holds.
+	// busy_timeout comes first (the driver applies it first in any case):
+	// every later pragma may need a lock another opener of the store holds.
 	pragmas := []string{"busy_timeout(" + busyTimeoutMS + ")", "journal_mode(WAL)", "synchronous(FULL)",
 		"foreign_keys(1)", "secure_delete(1)"}
 	w, err := sql.Open("sqlite", dsn(path, pragmas, url.Values{"_txlock": {"immediate"}}))
