@@ -204,8 +204,8 @@ func runOne(tx *sql.Tx, r *writeReq, single bool) (err, fatal error) {
 
 // scrub checkpoints the WAL into the database file and truncates it, without
 // waiting for readers: a reader on an old snapshot makes it partial instead of
-// stalling every write, and the janitor's next run (a destroying write too)
-// tries again. Errors are ignored for the same reason.
+// stalling every write, and the next write that destroys card data (the
+// janitor's, if no other) tries again. Errors are ignored for the same reason.
 func (db *DB) scrub() {
 	db.stats.scrubs.Add(1)
 	ctx := context.Background()

@@ -117,18 +117,23 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 			break
 		}
 	}
+	return total, db.forgetTokens(ctx, ms(forgetBefore))
+}
+
+// forgetTokens deletes the tokens created before a time, purgeBatch per write.
+func (db *DB) forgetTokens(ctx context.Context, before int64) error {
 	for {
 		var n int64
 		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE rowid IN
-				(SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?)`, ms(forgetBefore), purgeBatch)
+				(SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?)`, before, purgeBatch)
 			if err == nil {
 				n, err = res.RowsAffected()
 			}
 			return err
 		})
 		if err != nil || n < purgeBatch {
-			return total, err
+			return err
 		}
 	}
 }
