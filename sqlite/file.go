@@ -69,6 +69,9 @@ func CheckFile(path string) error {
 	if !ok {
 		return fileError(path, "the header's page size (%d) is not a power of two from 512 to 65536", binary.BigEndian.Uint16(h[16:18]))
 	}
+	if h[18] < 1 || h[18] > 2 || h[19] < 1 || h[19] > 2 || h[21] != 64 || h[22] != 32 || h[23] != 32 {
+		return fileError(path, "the header is damaged (file format versions or payload fractions out of range)")
+	}
 	pages := int64(binary.BigEndian.Uint32(h[28:32]))
 	// The in-header size is valid only when version-valid-for equals the
 	// change counter (file format §1.3.8); otherwise SQLite uses the file size.

@@ -63,6 +63,8 @@ func TestOpenRefusesDamagedFiles(t *testing.T) {
 		{"not SQLite", with(func(b []byte) []byte { copy(b, "PostgreSQL dump!"); return b }), "magic"},
 		{"bad page size", with(func(b []byte) []byte { binary.BigEndian.PutUint16(b[16:], 1000); return b }), "page size (1000)"},
 		{"zeroed header", with(func(b []byte) []byte { clear(b[:100]); return b }), "magic"},
+		{"bad format version", with(func(b []byte) []byte { b[18] = 9; return b }), "header is damaged"},
+		{"bad payload fraction", with(func(b []byte) []byte { b[21] = 0; return b }), "header is damaged"},
 		{"shorter than a page", good[:pageSize-1], "shorter than its first page"},
 		{"truncated", good[:len(good)/2], "truncated"},
 		{"one page short", good[:len(good)-pageSize], "truncated"},
