@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // ErrNotDatabase is wrapped by Open's error when a file exists at the path
@@ -165,5 +166,20 @@ func createFile(path string) (bool, error) {
 	} else if err != nil {
 		return false, fmt.Errorf("sqlite: create %s: %w", path, err)
 	}
+	// SQLite syncs the file's contents on every commit, never the directory
+	// entry made here: without this a power loss could lose the whole file.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return false, fmt.Errorf("sqlite: create %s: %w", path, err)
+	}
 	return true, nil
+}
+
+// syncDir makes the entries of directory dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
 }
