@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/cardvault/cardvault"
 )
 
 // markerFile, in the data directory, records that a store was created there.
@@ -41,8 +43,9 @@ func writeMarker(dir, dbPath string, created bool) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	os.Remove(tmp)
+	// A name of its own: several processes may create one store at once.
+	tmp := path + ".tmp-" + cardvault.RandomString(12)
+	defer os.Remove(tmp)
 	if err := writeFileSync(tmp, fmt.Appendf(nil, markerText, abs, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
 		return fmt.Errorf("store marker: %w", err)
 	}
