@@ -60,6 +60,15 @@ type Store interface {
 	Accounts(ctx context.Context) ([]*Account, error)
 	// APIKey returns the key record with the given SHA-256 hash (ENotFound).
 	APIKey(ctx context.Context, hash [32]byte) (*APIKey, error)
+	// APIKeys returns an account's API key records, oldest first (ENotFound
+	// when the account does not exist).
+	APIKeys(ctx context.Context, accountID string) ([]*APIKey, error)
+	// ReplaceSecretKey makes secret the only secret key of its account and
+	// mode, and stores sealed[h] as the sealed secret of the public key with
+	// hash h. sealed must name every public key of that account and mode
+	// (EConflict otherwise: the keys changed meanwhile); ENotFound when the
+	// account does not exist.
+	ReplaceSecretKey(ctx context.Context, secret APIKey, sealed map[[32]byte][]byte) error
 	// DataKey returns an account's wrapped data key of the given version (ENotFound).
 	DataKey(ctx context.Context, accountID string, version int) (DataKey, error)
 	// CurrentDataKey returns an account's newest wrapped data key (ENotFound).

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		tests []subtest
 	}{
 		{"accounts", accountTests},
+		{"apikeys", apiKeyTests},
 		{"tokens", tokenTests},
 		{"attach", attachTests},
 		{"concurrency", concurrencyTests},
