@@ -23,14 +23,16 @@ const (
 )
 
 // APIKey is a stored API key: only its SHA-256 hash is kept. A public key's
-// record also holds its pair's secret key, sealed under the master key, so
-// that request signatures (which use the secret key as HMAC key) can be checked.
+// record also holds its pair's secret key, sealed under the key-encryption
+// key, so that request signatures (which use the secret key as HMAC key) can
+// be checked.
 type APIKey struct {
 	Hash         [32]byte
 	AccountID    string
 	Mode         Mode
 	Kind         KeyKind
 	SealedSecret []byte // public keys only
+	SecretWrap   Wrap   // how SealedSecret is wrapped; zero when there is none
 	CreatedAt    time.Time
 }
 
@@ -40,13 +42,48 @@ func (k *APIKey) Scope() Scope { return Scope{AccountID: k.AccountID, Mode: k.Mo
 // HashKey returns the lookup hash of a presented key.
 func HashKey(key Secret) [32]byte { return sha256.Sum256([]byte(key.Reveal())) }
 
-// DataKey is an account's data-encryption key, wrapped by the master key.
-// Every ciphertext records the version of the key that sealed it.
+// Wrap records how a stored key is wrapped (keys/ defines the schemes), so
+// that keys written by an older version, or under an older master key, can be
+// told apart and brought forward.
+type Wrap struct {
+	Scheme     int // keys.SchemeLegacy (the master key itself) or keys.SchemeKEK
+	KEKVersion int // the version of the key-encryption key that wraps it; 0 under SchemeLegacy
+}
+
+// DataKey is an account's data-encryption key, wrapped by the key-encryption
+// key. Every ciphertext records the version of the key that sealed it.
 type DataKey struct {
 	AccountID string
 	Version   int
 	Wrapped   []byte
+	Wrap      Wrap
 	CreatedAt time.Time
+}
+
+// FingerprintKey is an account's fingerprint key (the HMAC key of its card
+// fingerprints), wrapped by the key-encryption key. An account keeps one for
+// life: a new one would change every fingerprint.
+type FingerprintKey struct {
+	AccountID string
+	Wrapped   []byte
+	Wrap      Wrap
+	CreatedAt time.Time
+}
+
+// KeyUpgrade brings stored keys to the wrapping Want (Store.UpgradeKeys).
+// Each function returns the replacement of one stored key; an error aborts
+// the whole upgrade.
+type KeyUpgrade struct {
+	Want Wrap
+	// DataKey re-wraps a data key wrapped otherwise than Want.
+	DataKey func(DataKey) (DataKey, error)
+	// Secret re-seals a public key's sealed secret wrapped otherwise than
+	// Want; it returns the new sealed bytes.
+	Secret func(APIKey) ([]byte, error)
+	// FingerprintKey re-wraps a fingerprint key wrapped otherwise than Want,
+	// and makes the stored key of an account that has none (written before
+	// fingerprint keys were stored): it then receives only the AccountID.
+	FingerprintKey func(FingerprintKey) (FingerprintKey, error)
 }
 
 // KeyPair is one mode's public and secret key, shown to the operator once.

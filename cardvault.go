@@ -52,8 +52,9 @@ type ListParams struct {
 // and returns *Error values with the codes documented on it; any other error is
 // internal. A method that returns nil has committed durably.
 type Store interface {
-	// CreateAccount stores an account, its first data key and its API keys.
-	CreateAccount(ctx context.Context, a *Account, dk DataKey, keys []APIKey) error
+	// CreateAccount stores an account, its first data key, its fingerprint
+	// key and its API keys.
+	CreateAccount(ctx context.Context, a *Account, dk DataKey, fk FingerprintKey, keys []APIKey) error
 	// CountAccounts returns the number of accounts.
 	CountAccounts(ctx context.Context) (int, error)
 	// Accounts returns every account, oldest first.
@@ -76,6 +77,13 @@ type Store interface {
 	// DataKeys returns up to limit wrapped data keys of any accounts, oldest
 	// first, so that a start-up check can tell whether the master key opens them.
 	DataKeys(ctx context.Context, limit int) ([]DataKey, error)
+	// FingerprintKey returns an account's wrapped fingerprint key (ENotFound).
+	FingerprintKey(ctx context.Context, accountID string) (FingerprintKey, error)
+	// UpgradeKeys, in one write transaction, replaces every data key, sealed
+	// API secret and fingerprint key not wrapped as u.Want with what u's
+	// functions return, and stores a fingerprint key for every account that has
+	// none. It returns how many keys it wrote: a second call writes none.
+	UpgradeKeys(ctx context.Context, u KeyUpgrade) (int, error)
 
 	// CreateToken stores a token and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error

@@ -1,13 +1,25 @@
-// Package keys is cardvault's key custody. A Keyring holds the master key (the
-// key-encryption key) and the data keys it unwraps, and never hands either out:
-// callers ask it to seal, open and fingerprint.
+// Package keys is cardvault's key custody. A Keyring holds the key-encryption
+// key (KEK) derived from the master key, and the data and fingerprint keys it
+// unwraps, and never hands any of them out: callers ask it to seal, open and
+// fingerprint.
 //
-// Envelope: each account has data keys (random AES-256 keys) stored wrapped by
-// the master key with AES-256-GCM. Card data is sealed with a data key; the
-// associated data binds the ciphertext to its account, object id and key
-// version, so a ciphertext copied to another row or account does not open.
-// Every ciphertext records its key version, so keys can rotate without a format
-// change.
+// Hierarchy (docs/DESIGN.md, "Data and encryption"):
+//
+//	master key ──HKDF-SHA256("cardvault/kek/v1")──▶ KEK (version n)
+//	KEK wraps, per account: data keys (random, versioned) and one fingerprint key (random)
+//	KEK wraps, per public API key: its pair's secret key
+//	data key seals card data; fingerprint key is the HMAC key of fingerprints
+//
+// The master key itself encrypts nothing. Every wrapped key records its
+// wrapping scheme and KEK version, and its associated data binds the header,
+// the key's purpose, its owner (account id or API-key label) and its version,
+// so a wrapped key copied to another row, account or purpose does not open.
+// Fingerprint keys are random, not derived from the master key, so that a
+// new master key leaves every fingerprint as it was.
+//
+// Card data is sealed with a data key; its associated data binds the
+// ciphertext to its account, object id and key version. Every ciphertext
+// records its key version, so keys can rotate without a format change.
 package keys
 
 import (
@@ -20,40 +32,99 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
+	"io"
 	"strconv"
 	"sync"
 
 	"github.com/cardvault/cardvault"
 )
 
-// KeySize is the size of the master key and of data keys.
+// KeySize is the size of the master key, the KEK, data keys and fingerprint keys.
 const KeySize = 32
+
+// Wrapping schemes, recorded with every stored wrapped key (cardvault.Wrap.Scheme).
+const (
+	// SchemeLegacy is how stores written before the key hierarchy wrapped data
+	// keys and API secrets: nonce ‖ AES-256-GCM under the master key itself.
+	// Only the upgrade (UpgradeDataKey, UpgradeSecret) opens it.
+	SchemeLegacy = 1
+	// SchemeKEK is the current scheme: scheme byte ‖ KEK version (4 bytes,
+	// big-endian) ‖ nonce (12) ‖ AES-256-GCM under the KEK of that version.
+	SchemeKEK = 2
+)
+
+// kekInfo labels the KEK's derivation from the master key. Its version
+// changes only if the derivation itself does; which master key a KEK comes
+// from is its KEK version, recorded with every key it wraps.
+const kekInfo = "cardvault/kek/v1"
+
+// firstKEKVersion is the KEK version of a store's first master key.
+const firstKEKVersion = 1
+
+// fingerprintKeyVersion is the version bound into a fingerprint key's
+// wrapping: an account keeps one fingerprint key for life, because a new one
+// would change every fingerprint.
+const fingerprintKeyVersion = 1
+
+// Purposes bound into a wrapped key's associated data.
+const (
+	purposeDataKey        = "data-key"
+	purposeFingerprintKey = "fingerprint-key"
+	purposeAPISecret      = "api-secret"
+)
 
 const formatV1 = 1
 
-// headerSize is format byte + key version + nonce.
+// headerSize is format byte + key version + nonce (sealed card data).
 const headerSize = 1 + 4 + 12
 
-// ErrOpen is returned when a ciphertext does not open: wrong key, wrong
-// binding, or tampering. It carries no detail on purpose.
+// wrapHeaderSize is scheme byte + KEK version + nonce (SchemeKEK).
+const wrapHeaderSize = 1 + 4 + 12
+
+// ErrOpen is returned when a ciphertext or wrapped key does not open: wrong
+// key, wrong binding, or tampering. It carries no detail on purpose.
 var ErrOpen = errors.New("keys: ciphertext does not open")
 
 // Keyring seals and opens data under an account's data keys.
 type Keyring struct {
-	kek    cipher.AEAD
-	fpRoot []byte
+	kek        cipher.AEAD
+	kekVersion int
+	legacy     legacy
+	rand       io.Reader // crypto/rand, or fixed bytes in known-answer tests
 
 	mu   sync.RWMutex
 	deks map[string]cipher.AEAD // accountID + "/" + version → unwrapped data key
-	fps  map[string][]byte      // accountID → fingerprint key
+	fps  map[string][]byte      // accountID → unwrapped fingerprint key
+}
+
+// legacy is the master-key material of stores written before the hierarchy,
+// used only to bring their keys forward: the master key as an AES-GCM key
+// (it wrapped data keys and API secrets) and the root that fingerprint keys
+// were derived from.
+type legacy struct {
+	wrap   cipher.AEAD
+	fpRoot []byte
 }
 
 // New returns a keyring for a 32-byte master key. The caller should wipe its copy.
 func New(master []byte) (*Keyring, error) {
+	return newKeyring(master, rand.Reader)
+}
+
+func newKeyring(master []byte, r io.Reader) (*Keyring, error) {
 	if len(master) != KeySize {
 		return nil, errors.New("keys: master key must be 32 bytes")
 	}
-	kek, err := newGCM(master)
+	raw, err := deriveKEK(master)
+	if err != nil {
+		return nil, err
+	}
+	defer clear(raw)
+	kek, err := newGCM(raw)
+	if err != nil {
+		return nil, err
+	}
+	lw, err := newGCM(master)
 	if err != nil {
 		return nil, err
 	}
@@ -61,8 +132,17 @@ func New(master []byte) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{kek: kek, fpRoot: fpRoot, deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}, nil
+	return &Keyring{kek: kek, kekVersion: firstKEKVersion, legacy: legacy{wrap: lw, fpRoot: fpRoot}, rand: r,
+		deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}, nil
 }
+
+// deriveKEK returns HKDF-SHA256(master, no salt, kekInfo).
+func deriveKEK(master []byte) ([]byte, error) {
+	return hkdf.Key(sha256.New, master, nil, kekInfo, KeySize)
+}
+
+// KEKVersion is the version of the KEK this keyring wraps new keys under.
+func (k *Keyring) KEKVersion() int { return k.kekVersion }
 
 // ParseMasterKey decodes a base64 (standard or URL, padded or not) master key.
 // Its error never contains the input.
@@ -77,19 +157,38 @@ func ParseMasterKey(s string) ([]byte, error) {
 
 // GenerateMasterKey returns a new random master key, base64-encoded.
 func GenerateMasterKey() string {
-	return base64.StdEncoding.EncodeToString(random(KeySize))
+	b := make([]byte, KeySize)
+	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
+	return base64.StdEncoding.EncodeToString(b)
 }
 
-// NewDataKey creates a data key for an account and returns it wrapped.
-func (k *Keyring) NewDataKey(accountID string, version int) []byte {
-	dek := random(KeySize)
-	nonce := random(k.kek.NonceSize())
-	return k.kek.Seal(nonce, nonce, dek, dekAAD(accountID, version))
+// NewDataKey creates a random data key for an account and returns it wrapped
+// under the KEK (CreatedAt is left to the caller).
+func (k *Keyring) NewDataKey(accountID string, version int) cardvault.DataKey {
+	dek := k.random(KeySize)
+	defer clear(dek)
+	wrapped, w := k.wrap(dek, purposeDataKey, accountID, version)
+	return cardvault.DataKey{AccountID: accountID, Version: version, Wrapped: wrapped, Wrap: w}
 }
 
-// Check reports whether the master key opens a wrapped data key. It caches
-// the unwrapped key like any other use.
+// NewFingerprintKey creates an account's random fingerprint key and returns
+// it wrapped under the KEK (CreatedAt is left to the caller).
+func (k *Keyring) NewFingerprintKey(accountID string) cardvault.FingerprintKey {
+	fk := k.random(KeySize)
+	defer clear(fk)
+	wrapped, w := k.wrap(fk, purposeFingerprintKey, accountID, fingerprintKeyVersion)
+	return cardvault.FingerprintKey{AccountID: accountID, Wrapped: wrapped, Wrap: w}
+}
+
+// Check reports whether the master key opens a wrapped data key, under
+// whichever scheme wraps it. A key under the current scheme is cached like
+// any other use.
 func (k *Keyring) Check(dk cardvault.DataKey) error {
+	if dk.Wrap.Scheme == SchemeLegacy {
+		raw, err := k.openLegacy(dk.Wrapped, legacyDEKAAD(dk.AccountID, dk.Version))
+		clear(raw)
+		return err
+	}
 	_, err := k.dataKey(dk)
 	return err
 }
@@ -103,7 +202,7 @@ func (k *Keyring) Seal(dk cardvault.DataKey, objectID string, plaintext []byte) 
 	out := make([]byte, headerSize, headerSize+len(plaintext)+aead.Overhead())
 	out[0] = formatV1
 	binary.BigEndian.PutUint32(out[1:5], uint32(dk.Version))
-	copy(out[5:headerSize], random(12))
+	k.read(out[5:headerSize])
 	return aead.Seal(out, out[5:headerSize], plaintext, dataAAD(dk, objectID)), nil
 }
 
@@ -131,30 +230,47 @@ func Version(ct []byte) (int, bool) {
 	return int(binary.BigEndian.Uint32(ct[1:5])), true
 }
 
-// Fingerprint returns base64(HMAC-SHA256(account fingerprint key, pan)): 44 chars.
-func (k *Keyring) Fingerprint(accountID string, pan cardvault.Secret) string {
-	m := hmac.New(sha256.New, k.fingerprintKey(accountID))
+// Fingerprint returns base64(HMAC-SHA256(fingerprint key, pan)), 44
+// characters, under the account's fingerprint key fk.
+func (k *Keyring) Fingerprint(fk cardvault.FingerprintKey, pan cardvault.Secret) (string, error) {
+	key, err := k.fingerprintKey(fk)
+	if err != nil {
+		return "", err
+	}
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(pan.Reveal()))
-	return base64.StdEncoding.EncodeToString(m.Sum(nil))
+	return base64.StdEncoding.EncodeToString(m.Sum(nil)), nil
 }
 
-// SealKey seals an API secret key under the master key, bound to label.
+// SealKey wraps an API secret key under the KEK, bound to label. The sealed
+// bytes say how they are wrapped (WrapOf).
 func (k *Keyring) SealKey(label string, key cardvault.Secret) []byte {
-	nonce := random(k.kek.NonceSize())
-	return k.kek.Seal(nonce, nonce, []byte(key.Reveal()), []byte("cardvault/apikey/v1\x00"+label))
+	sealed, _ := k.wrap([]byte(key.Reveal()), purposeAPISecret, label, 1)
+	return sealed
 }
 
 // OpenKey opens an API secret key sealed by SealKey.
 func (k *Keyring) OpenKey(label string, sealed []byte) (cardvault.Secret, error) {
-	n := k.kek.NonceSize()
-	if len(sealed) < n {
+	w, ok := WrapOf(sealed)
+	if !ok {
 		return cardvault.Secret{}, ErrOpen
 	}
-	pt, err := k.kek.Open(nil, sealed[:n], sealed[n:], []byte("cardvault/apikey/v1\x00"+label))
+	pt, err := k.unwrap(sealed, w, purposeAPISecret, label, 1)
 	if err != nil {
-		return cardvault.Secret{}, ErrOpen
+		return cardvault.Secret{}, err
 	}
+	defer clear(pt)
 	return cardvault.NewSecret(string(pt)), nil
+}
+
+// WrapOf returns the scheme and KEK version that a key wrapped under the
+// current scheme records in its header. A legacy wrapped key has no header:
+// only the record stored with it tells it apart.
+func WrapOf(wrapped []byte) (cardvault.Wrap, bool) {
+	if len(wrapped) < wrapHeaderSize+16 || wrapped[0] != SchemeKEK {
+		return cardvault.Wrap{}, false
+	}
+	return cardvault.Wrap{Scheme: SchemeKEK, KEKVersion: int(binary.BigEndian.Uint32(wrapped[1:5]))}, true
 }
 
 func (k *Keyring) dataKey(dk cardvault.DataKey) (cipher.AEAD, error) {
@@ -165,43 +281,72 @@ func (k *Keyring) dataKey(dk cardvault.DataKey) (cipher.AEAD, error) {
 	if aead != nil {
 		return aead, nil
 	}
-	n := k.kek.NonceSize()
-	if len(dk.Wrapped) < n {
-		return nil, ErrOpen
-	}
-	raw, err := k.kek.Open(nil, dk.Wrapped[:n], dk.Wrapped[n:], dekAAD(dk.AccountID, dk.Version))
+	raw, err := k.unwrap(dk.Wrapped, dk.Wrap, purposeDataKey, dk.AccountID, dk.Version)
 	if err != nil {
-		return nil, ErrOpen
+		return nil, err
 	}
+	defer clear(raw)
 	if aead, err = newGCM(raw); err != nil {
 		return nil, err
 	}
-	clear(raw)
 	k.mu.Lock()
 	k.deks[id] = aead
 	k.mu.Unlock()
 	return aead, nil
 }
 
-func (k *Keyring) fingerprintKey(accountID string) []byte {
+func (k *Keyring) fingerprintKey(fk cardvault.FingerprintKey) ([]byte, error) {
 	k.mu.RLock()
-	fk := k.fps[accountID]
+	key := k.fps[fk.AccountID]
 	k.mu.RUnlock()
-	if fk != nil {
-		return fk
+	if key != nil {
+		return key, nil
 	}
-	fk, err := hkdf.Key(sha256.New, k.fpRoot, nil, "cardvault/fingerprint/v1\x00"+accountID, KeySize)
+	key, err := k.unwrap(fk.Wrapped, fk.Wrap, purposeFingerprintKey, fk.AccountID, fingerprintKeyVersion)
 	if err != nil {
-		panic("keys: hkdf: " + err.Error()) // only for lengths beyond 255*32 bytes
+		return nil, err
 	}
 	k.mu.Lock()
-	k.fps[accountID] = fk
+	k.fps[fk.AccountID] = key
 	k.mu.Unlock()
-	return fk
+	return key, nil
 }
 
-func dekAAD(accountID string, version int) []byte {
-	return []byte("cardvault/dek/v1\x00" + accountID + "\x00" + strconv.Itoa(version))
+// wrap seals key material under the KEK (SchemeKEK) for purpose, owner and
+// version.
+func (k *Keyring) wrap(key []byte, purpose, owner string, version int) ([]byte, cardvault.Wrap) {
+	out := make([]byte, wrapHeaderSize, wrapHeaderSize+len(key)+k.kek.Overhead())
+	out[0] = SchemeKEK
+	binary.BigEndian.PutUint32(out[1:5], uint32(k.kekVersion))
+	k.read(out[5:wrapHeaderSize])
+	out = k.kek.Seal(out, out[5:wrapHeaderSize], key, wrapAAD(out[:5], purpose, owner, version))
+	return out, cardvault.Wrap{Scheme: SchemeKEK, KEKVersion: k.kekVersion}
+}
+
+// unwrap opens key material wrapped by wrap. The scheme and KEK version that
+// the store records must agree with the header.
+func (k *Keyring) unwrap(wrapped []byte, w cardvault.Wrap, purpose, owner string, version int) ([]byte, error) {
+	if w.Scheme != SchemeKEK || w.KEKVersion != k.kekVersion || len(wrapped) < wrapHeaderSize+k.kek.Overhead() ||
+		wrapped[0] != SchemeKEK || binary.BigEndian.Uint32(wrapped[1:5]) != uint32(w.KEKVersion) {
+		return nil, ErrOpen
+	}
+	pt, err := k.kek.Open(nil, wrapped[5:wrapHeaderSize], wrapped[wrapHeaderSize:], wrapAAD(wrapped[:5], purpose, owner, version))
+	if err != nil {
+		return nil, ErrOpen
+	}
+	return pt, nil
+}
+
+// wrapAAD is a wrapped key's associated data: a label, the 5 header bytes
+// (scheme, KEK version), then purpose and owner, each with its length, and
+// the key's version.
+func wrapAAD(header []byte, purpose, owner string, version int) []byte {
+	b := append([]byte("cardvault/wrap\x00"), header...)
+	for _, s := range []string{purpose, owner} {
+		b = binary.BigEndian.AppendUint32(b, uint32(len(s)))
+		b = append(b, s...)
+	}
+	return binary.BigEndian.AppendUint32(b, uint32(version))
 }
 
 func dataAAD(dk cardvault.DataKey, objectID string) []byte {
@@ -216,8 +361,15 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 	return cipher.NewGCM(b)
 }
 
-func random(n int) []byte {
+// random returns n bytes from the keyring's source of randomness.
+func (k *Keyring) random(n int) []byte {
 	b := make([]byte, n)
-	_, _ = rand.Read(b) // crypto/rand.Read never returns an error (Go 1.24+)
+	k.read(b)
 	return b
+}
+
+func (k *Keyring) read(b []byte) {
+	if _, err := io.ReadFull(k.rand, b); err != nil {
+		panic("keys: reading randomness: " + err.Error()) // crypto/rand never fails (Go 1.24+)
+	}
 }

@@ -22,7 +22,16 @@ func mustKeyring(t testing.TB) *keys.Keyring {
 }
 
 func dataKey(k *keys.Keyring, account string, version int) cardvault.DataKey {
-	return cardvault.DataKey{AccountID: account, Version: version, Wrapped: k.NewDataKey(account, version)}
+	return k.NewDataKey(account, version)
+}
+
+func fingerprint(t testing.TB, k *keys.Keyring, fk cardvault.FingerprintKey, pan string) string {
+	t.Helper()
+	fp, err := k.Fingerprint(fk, cardvault.NewSecret(pan))
+	if err != nil {
+		t.Fatalf("Fingerprint: %v", err)
+	}
+	return fp
 }
 
 func TestSealOpen(t *testing.T) {
@@ -58,7 +67,7 @@ func TestSealOpen(t *testing.T) {
 		"truncated":     func() ([]byte, error) { return k.Open(dk, "card_1", ct[:10]) },
 		"other master":  func() ([]byte, error) { return mustKeyring(t).Open(dk, "card_1", ct) },
 		"wrapped under other account": func() ([]byte, error) {
-			return k.Open(cardvault.DataKey{AccountID: "acct_b", Version: 1, Wrapped: dk.Wrapped}, "card_1", ct)
+			return k.Open(cardvault.DataKey{AccountID: "acct_b", Version: 1, Wrapped: dk.Wrapped, Wrap: dk.Wrap}, "card_1", ct)
 		},
 	} {
 		if pt, err := try(); err == nil {
@@ -69,17 +78,50 @@ func TestSealOpen(t *testing.T) {
 
 func TestFingerprint(t *testing.T) {
 	k := mustKeyring(t)
-	pan := cardvault.NewSecret("4242424242424242")
-	a1, a2 := k.Fingerprint("acct_a", pan), k.Fingerprint("acct_a", pan)
-	b := k.Fingerprint("acct_b", pan)
+	fa, fb := k.NewFingerprintKey("acct_a"), k.NewFingerprintKey("acct_b")
+	const pan = "4242424242424242"
+	a1, a2 := fingerprint(t, k, fa, pan), fingerprint(t, k, fa, pan)
+	b := fingerprint(t, k, fb, pan)
 	if len(a1) != 44 || a1 != a2 || a1 == b {
 		t.Errorf("fingerprints %q %q %q", a1, a2, b)
 	}
-	if a1 == k.Fingerprint("acct_a", cardvault.NewSecret("4111111111111111")) {
+	if a1 == fingerprint(t, k, fa, "4111111111111111") {
 		t.Error("different PANs share a fingerprint")
 	}
-	if a1 == mustKeyring(t).Fingerprint("acct_a", pan) {
-		t.Error("fingerprint does not depend on the master key")
+	if fp, err := mustKeyring(t).Fingerprint(fa, cardvault.NewSecret(pan)); err == nil {
+		t.Errorf("a keyring with another master key opened the fingerprint key (fingerprint %q)", fp)
+	}
+	if _, err := k.Fingerprint(cardvault.FingerprintKey{AccountID: "acct_c", Wrapped: fa.Wrapped, Wrap: fa.Wrap},
+		cardvault.NewSecret(pan)); err == nil {
+		t.Error("account A's wrapped fingerprint key opened as account C's")
+	}
+}
+
+// TestFingerprintIndependentOfMaster replaces the old property (fingerprints
+// derived from the master key): fingerprints depend on the account's random
+// fingerprint key alone. Two keyrings with different master keys fed the same
+// randomness make the same fingerprint key, wrapped differently, and give the
+// same fingerprints: a new master key leaves them as they were.
+func TestFingerprintIndependentOfMaster(t *testing.T) {
+	m1, m2 := bytes.Repeat([]byte{1}, 32), bytes.Repeat([]byte{2}, 32)
+	k1, err := keys.NewWithRand(m1, &countReader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := keys.NewWithRand(m2, &countReader{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f1, f2 := k1.NewFingerprintKey("acct_a"), k2.NewFingerprintKey("acct_a")
+	if bytes.Equal(f1.Wrapped, f2.Wrapped) {
+		t.Fatal("two master keys wrapped a fingerprint key to the same bytes")
+	}
+	if a, b := fingerprint(t, k1, f1, "4242424242424242"), fingerprint(t, k2, f2, "4242424242424242"); a != b {
+		t.Errorf("one fingerprint key under two master keys: fingerprints %s and %s", a, b)
+	}
+	if k1.LegacyFingerprint("acct_a", cardvault.NewSecret("4242424242424242")) ==
+		k2.LegacyFingerprint("acct_a", cardvault.NewSecret("4242424242424242")) {
+		t.Error("legacy fingerprints did not depend on the master key (the property the hierarchy removes)")
 	}
 }
 
@@ -90,12 +132,18 @@ func TestSealKey(t *testing.T) {
 	if bytes.Contains(sealed, []byte("skey_test_abc")) {
 		t.Fatal("sealed key in the clear")
 	}
+	if w, ok := keys.WrapOf(sealed); !ok || w != (cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: 1}) {
+		t.Errorf("WrapOf(sealed) = %+v %v, want scheme %d KEK version 1", w, ok, keys.SchemeKEK)
+	}
 	got, err := k.OpenKey("label", sealed)
 	if err != nil || !got.Equal(sk) {
 		t.Fatalf("OpenKey = %v", err)
 	}
 	if _, err := k.OpenKey("other", sealed); err == nil {
 		t.Error("opened under another label")
+	}
+	if _, err := mustKeyring(t).OpenKey("label", sealed); err == nil {
+		t.Error("opened under another master key")
 	}
 }
 
@@ -130,9 +178,12 @@ func BenchmarkSeal(b *testing.B) {
 
 func BenchmarkFingerprint(b *testing.B) {
 	k := mustKeyring(b)
+	fk := k.NewFingerprintKey("acct_a")
 	pan := cardvault.NewSecret("4242424242424242")
 	for b.Loop() {
-		k.Fingerprint("acct_a", pan)
+		if _, err := k.Fingerprint(fk, pan); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 

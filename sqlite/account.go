@@ -9,9 +9,13 @@ import (
 	"github.com/cardvault/cardvault"
 )
 
-// CreateAccount stores an account, its first data key and its API keys.
-func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, keys []cardvault.APIKey) error {
-	times := []time.Time{a.CreatedAt, dk.CreatedAt}
+// CreateAccount stores an account, its first data key, its fingerprint key
+// and its API keys.
+func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, fk cardvault.FingerprintKey, keys []cardvault.APIKey) error {
+	if len(dk.Wrapped) == 0 || len(fk.Wrapped) == 0 {
+		return cardvault.Internal("sqlite: CreateAccount: a data key and a fingerprint key are required")
+	}
+	times := []time.Time{a.CreatedAt, dk.CreatedAt, fk.CreatedAt}
 	for _, k := range keys {
 		times = append(times, k.CreatedAt)
 	}
@@ -23,13 +27,16 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 			a.ID, a.Name, ms(a.CreatedAt)); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO data_keys (account_id, version, wrapped, created_at) VALUES (?, ?, ?, ?)`,
-			dk.AccountID, dk.Version, dk.Wrapped, ms(dk.CreatedAt)); err != nil {
+		if err := insertDataKey(ctx, tx, dk); err != nil {
+			return err
+		}
+		if err := insertFingerprintKey(ctx, tx, fk); err != nil {
 			return err
 		}
 		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, mode, kind, sealed_secret, created_at)
-				VALUES (?, ?, ?, ?, ?, ?)`, k.Hash[:], k.AccountID, k.Mode, k.Kind, k.SealedSecret, ms(k.CreatedAt)); err != nil {
+			if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, mode, kind, sealed_secret,
+				secret_scheme, secret_kek_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Hash[:], k.AccountID,
+				k.Mode, k.Kind, k.SealedSecret, k.SecretWrap.Scheme, k.SecretWrap.KEKVersion, ms(k.CreatedAt)); err != nil {
 				return err
 			}
 		}
@@ -73,8 +80,9 @@ func listAccounts(ctx context.Context, q queryer) ([]*cardvault.Account, error) 
 func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, error) {
 	k := cardvault.APIKey{Hash: hash}
 	var created int64
-	err := db.rq.QueryRowContext(ctx, `SELECT account_id, mode, kind, sealed_secret, created_at FROM api_keys WHERE hash = ?`,
-		hash[:]).Scan(&k.AccountID, &k.Mode, &k.Kind, &k.SealedSecret, &created)
+	err := db.rq.QueryRowContext(ctx, `SELECT account_id, mode, kind, sealed_secret, secret_scheme, secret_kek_version,
+		created_at FROM api_keys WHERE hash = ?`, hash[:]).Scan(&k.AccountID, &k.Mode, &k.Kind, &k.SealedSecret,
+		&k.SecretWrap.Scheme, &k.SecretWrap.KEKVersion, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardvault.NotFound("api_key", "")
 	}
@@ -87,23 +95,20 @@ func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, err
 
 // DataKey returns an account's wrapped data key of a version (ENotFound).
 func (db *DB) DataKey(ctx context.Context, accountID string, version int) (cardvault.DataKey, error) {
-	return db.dataKey(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys WHERE account_id = ? AND version = ?`, accountID, version)
+	return db.dataKey(ctx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE account_id = ? AND version = ?`, accountID, version)
 }
 
 // CurrentDataKey returns an account's newest wrapped data key (ENotFound).
 func (db *DB) CurrentDataKey(ctx context.Context, accountID string) (cardvault.DataKey, error) {
-	return db.dataKey(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys WHERE account_id = ?
+	return db.dataKey(ctx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE account_id = ?
 		ORDER BY version DESC LIMIT 1`, accountID)
 }
 
 func (db *DB) dataKey(ctx context.Context, q string, args ...any) (cardvault.DataKey, error) {
-	var dk cardvault.DataKey
-	var created int64
-	err := db.rq.QueryRowContext(ctx, q, args...).Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created)
+	dk, err := scanDataKey(db.rq.QueryRowContext(ctx, q, args...))
 	if errors.Is(err, sql.ErrNoRows) {
 		return dk, cardvault.NotFound("data_key", "")
 	}
-	dk.CreatedAt = fromMS(created)
 	return dk, readErr(ctx, err)
 }
 
@@ -114,21 +119,6 @@ func (db *DB) DataKeys(ctx context.Context, limit int) ([]cardvault.DataKey, err
 }
 
 func listDataKeys(ctx context.Context, q queryer, limit int) ([]cardvault.DataKey, error) {
-	rows, err := q.QueryContext(ctx, `SELECT account_id, version, wrapped, created_at FROM data_keys
+	return queryDataKeys(ctx, q, `SELECT `+dataKeyColumns+` FROM data_keys
 		ORDER BY created_at, account_id, version LIMIT ?`, limit)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []cardvault.DataKey
-	for rows.Next() {
-		var dk cardvault.DataKey
-		var created int64
-		if err := rows.Scan(&dk.AccountID, &dk.Version, &dk.Wrapped, &created); err != nil {
-			return nil, err
-		}
-		dk.CreatedAt = fromMS(created)
-		out = append(out, dk)
-	}
-	return out, rows.Err()
 }

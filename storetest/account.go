@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/vault"
 )
 
@@ -47,6 +48,9 @@ func testAPIKeyByHash(t *testing.T, f *Fixture) {
 			noErr(t, "APIKey", err)
 			want := cardvault.APIKey{Hash: h, AccountID: f.A.ID, Mode: k.mode, Kind: k.kind,
 				SealedSecret: rec.SealedSecret, CreatedAt: ms(Epoch)}
+			if k.kind == cardvault.PublicKey {
+				want.SecretWrap = cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: f.Vault.Keys.KEKVersion()}
+			}
 			wantSame(t, "APIKey", rec, &want)
 			if k.kind == cardvault.SecretKey {
 				if len(rec.SealedSecret) != 0 {

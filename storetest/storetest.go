@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		tests []subtest
 	}{
 		{"accounts", accountTests},
+		{"keys", keyTests},
 		{"apikeys", apiKeyTests},
 		{"tokens", tokenTests},
 		{"attach", attachTests},

@@ -33,6 +33,7 @@ type Vault struct {
 	Limiter *ratelimit.Limiter
 
 	dks   sync.Map // account id → cardvault.DataKey (current)
+	fks   sync.Map // account id → cardvault.FingerprintKey
 	reads readGate // ReadsPerAccount
 }
 
@@ -57,15 +58,18 @@ func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, e
 		return nil, &cardvault.Error{Code: cardvault.ETooLong, Field: "name"}
 	}
 	a := &cardvault.Account{ID: cardvault.NewAccountID(now), Name: name, CreatedAt: now}
-	dk := cardvault.DataKey{AccountID: a.ID, Version: 1, Wrapped: v.Keys.NewDataKey(a.ID, 1), CreatedAt: now}
+	dk, fk := v.Keys.NewDataKey(a.ID, 1), v.Keys.NewFingerprintKey(a.ID)
+	dk.CreatedAt, fk.CreatedAt = now, now
 	cr := &Credentials{ID: a.ID, Name: name}
 	var recs []cardvault.APIKey
 	for _, m := range []cardvault.Mode{cardvault.Test, cardvault.Live} {
 		pair := cardvault.KeyPair{PublicKey: cardvault.NewKey(cardvault.PublicKey, m), SecretKey: cardvault.NewKey(cardvault.SecretKey, m)}
 		pub := cardvault.HashKey(pair.PublicKey)
+		sealed := v.Keys.SealKey(sealLabel(pub), pair.SecretKey)
+		w, _ := keys.WrapOf(sealed)
 		recs = append(recs,
 			cardvault.APIKey{Hash: pub, AccountID: a.ID, Mode: m, Kind: cardvault.PublicKey, CreatedAt: now,
-				SealedSecret: v.Keys.SealKey(sealLabel(pub), pair.SecretKey)},
+				SealedSecret: sealed, SecretWrap: w},
 			cardvault.APIKey{Hash: cardvault.HashKey(pair.SecretKey), AccountID: a.ID, Mode: m, Kind: cardvault.SecretKey, CreatedAt: now})
 		if m == cardvault.Test {
 			cr.Test = pair
@@ -73,7 +77,7 @@ func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, e
 			cr.Live = pair
 		}
 	}
-	if err := v.Store.CreateAccount(ctx, a, dk, recs); err != nil {
+	if err := v.Store.CreateAccount(ctx, a, dk, fk, recs); err != nil {
 		return nil, err
 	}
 	return cr, nil
@@ -110,7 +114,8 @@ var ErrWrongMasterKey = errors.New("the master key does not open this store's da
 	"check CARDVAULT_MASTER_KEY / --master-key-file")
 
 // CheckMasterKey verifies, at start-up, that the keyring opens the store's
-// first data keys (ErrWrongMasterKey otherwise). An empty store passes.
+// first data keys (ErrWrongMasterKey otherwise), then brings every stored key
+// to the keyring's wrapping (UpgradeKeys). An empty store passes.
 func (v *Vault) CheckMasterKey(ctx context.Context) error {
 	dks, err := v.Store.DataKeys(ctx, 3)
 	if err != nil {
@@ -121,7 +126,7 @@ func (v *Vault) CheckMasterKey(ctx context.Context) error {
 			return ErrWrongMasterKey
 		}
 	}
-	return nil
+	return v.UpgradeKeys(ctx)
 }
 
 // SecretKeyOf opens the secret key sealed on a public key's record.
@@ -146,7 +151,9 @@ func (v *Vault) NewCard(ctx context.Context, s cardvault.Scope, in cardvault.Car
 		WriteIP: ip, CreatedAt: now, ModifiedAt: now, KeyVersion: dk.Version}
 	pan := d.PAN.Reveal()
 	c.BIN, c.LastDigits = pan[:6], pan[len(pan)-4:]
-	c.Fingerprint = v.Keys.Fingerprint(s.AccountID, d.PAN)
+	if c.Fingerprint, err = v.fingerprint(ctx, s.AccountID, d.PAN); err != nil {
+		return nil, err
+	}
 	if c.Sealed, err = v.Keys.Seal(dk, c.ID, []byte(pan)); err != nil {
 		return nil, cardvault.Internal("seal: %w", err)
 	}

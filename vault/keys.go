@@ -1,0 +1,63 @@
+package vault
+
+import (
+	"context"
+	"errors"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/keys"
+)
+
+// UpgradeKeys brings every key in the store to the keyring's wrapping: keys
+// of a store written before the key hierarchy (wrapped under the master key
+// itself, fingerprint keys derived from it) are wrapped under the KEK, and
+// each such account's derived fingerprint key is stored as its fingerprint
+// key, so that its fingerprints stay as they were. It runs in one write
+// transaction and is idempotent; CheckMasterKey runs it at start-up.
+func (v *Vault) UpgradeKeys(ctx context.Context) error {
+	n, err := v.Store.UpgradeKeys(ctx, cardvault.KeyUpgrade{
+		Want:    cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: v.Keys.KEKVersion()},
+		DataKey: v.Keys.UpgradeDataKey,
+		Secret: func(k cardvault.APIKey) ([]byte, error) {
+			return v.Keys.UpgradeSecret(sealLabel(k.Hash), k.SealedSecret, k.SecretWrap)
+		},
+		FingerprintKey: v.Keys.UpgradeFingerprintKey,
+	})
+	if err != nil {
+		if errors.Is(err, keys.ErrOpen) {
+			return ErrWrongMasterKey
+		}
+		return err
+	}
+	if n > 0 {
+		v.Log.Info("stored keys re-wrapped under the key-encryption key", "keys", n, "kek_version", v.Keys.KEKVersion())
+		v.dks.Clear()
+		v.fks.Clear()
+	}
+	return nil
+}
+
+// fingerprint returns pan's fingerprint under the account's fingerprint key.
+func (v *Vault) fingerprint(ctx context.Context, accountID string, pan cardvault.Secret) (string, error) {
+	fk, err := v.fingerprintKey(ctx, accountID)
+	if err != nil {
+		return "", err
+	}
+	fp, err := v.Keys.Fingerprint(fk, pan)
+	if err != nil {
+		return "", cardvault.Internal("fingerprint key of %s: %w", accountID, err)
+	}
+	return fp, nil
+}
+
+func (v *Vault) fingerprintKey(ctx context.Context, accountID string) (cardvault.FingerprintKey, error) {
+	if fk, ok := v.fks.Load(accountID); ok {
+		return fk.(cardvault.FingerprintKey), nil
+	}
+	fk, err := v.Store.FingerprintKey(ctx, accountID)
+	if err != nil {
+		return fk, err
+	}
+	v.fks.Store(accountID, fk)
+	return fk, nil
+}
