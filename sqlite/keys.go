@@ -67,8 +67,18 @@ func (db *DB) FingerprintKey(ctx context.Context, accountID string) (cardvault.F
 // first by the write lock, finds nothing left. Replaced wrappings are scrubbed
 // from the WAL after the commit, as destroyed card data is.
 func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, error) {
+	// Most starts find nothing to do: they only read.
+	var stale bool
+	err := db.rq.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM data_keys WHERE `+notWanted("scheme", "kek_version")+`)
+		OR EXISTS (SELECT 1 FROM api_keys WHERE sealed_secret IS NOT NULL AND `+notWanted("secret_scheme", "secret_kek_version")+`)
+		OR EXISTS (SELECT 1 FROM fingerprint_keys WHERE `+notWanted("scheme", "kek_version")+`)
+		OR EXISTS (SELECT 1 FROM accounts WHERE id NOT IN (SELECT account_id FROM fingerprint_keys))`,
+		u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion).Scan(&stale)
+	if err != nil || !stale {
+		return 0, readErr(ctx, err)
+	}
 	var n int
-	err := db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
+	err = db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
 		for _, step := range []func(context.Context, *sql.Tx, cardvault.KeyUpgrade) (int, error){
 			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys,

@@ -1,0 +1,40 @@
+package sqlite
+
+import (
+	"testing"
+
+	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/storetest"
+)
+
+// TestUpgradeKeysWrites: a start with nothing to upgrade only reads (no
+// write transaction), and an upgrade that re-wrapped keys scrubs the WAL of
+// their old wrappings.
+func TestUpgradeKeysWrites(t *testing.T) {
+	db := mustOpen(t)
+	v, _ := storetest.MustVault(t, db)
+	storetest.MustAccount(t, v)
+	batches, scrubs := db.stats.batches.Load(), db.stats.scrubs.Load()
+	if err := v.CheckMasterKey(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if b := db.stats.batches.Load(); b != batches {
+		t.Errorf("CheckMasterKey with nothing to upgrade ran %d write batches, want 0", b-batches)
+	}
+	next := cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: v.Keys.KEKVersion() + 1}
+	n, err := db.UpgradeKeys(t.Context(), cardvault.KeyUpgrade{Want: next,
+		DataKey: func(dk cardvault.DataKey) (cardvault.DataKey, error) { dk.Wrap = next; return dk, nil },
+		Secret:  func(k cardvault.APIKey) ([]byte, error) { return k.SealedSecret, nil },
+		FingerprintKey: func(fk cardvault.FingerprintKey) (cardvault.FingerprintKey, error) {
+			fk.Wrap = next
+			return fk, nil
+		},
+	})
+	if err != nil || n != 4 {
+		t.Fatalf("UpgradeKeys = %d, %v; want 4", n, err)
+	}
+	if s := db.stats.scrubs.Load(); s != scrubs+1 {
+		t.Errorf("UpgradeKeys that re-wrapped keys scrubbed %d times, want once", s-scrubs)
+	}
+}
