@@ -22,7 +22,7 @@ const authPrefix = "Invalid or incorrect authorization ["
 func TestRow15NoAuth(t *testing.T) {
 	e := newEnv(t)
 	r := e.send(e.newReq("GET", "/api/v3/creditcard", ""))
-	want := `{"code":401,"status":"Error","message":"Invalid or incorrect authorization [Missing (basic) authorization header.]","details":{},"response":false}`
+	want := `{"code":401,"status":"Error","message":"Invalid or incorrect authorization [Missing (basic) authorization header.]","details":{},"response":false}` + "\n"
 	if r.status != 401 || string(r.body) != want {
 		t.Errorf("got %d %s\nwant 401 %s", r.status, r.body, want)
 	}
@@ -51,7 +51,7 @@ func TestRows17to19StoreGetUpsert(t *testing.T) {
 	f := e.mustFixture()
 	r := e.co("POST", "/api/v3/creditcard", row17Body(f.cust, "4012 8888 8888 1881", `"expdate_year":2030,"expdate_month":"5"`))
 	n := created(t, r)
-	if want := fmt.Sprintf(`{"code":201,"status":"OK","message":"","details":{},"response":{"id":%d}}`, n); string(r.body) != want {
+	if want := fmt.Sprintf(`{"code":201,"status":"OK","message":"","details":{},"response":{"id":%d}}`+"\n", n); string(r.body) != want {
 		t.Errorf("body %s, want %s", r.body, want)
 	}
 	if want := fmt.Sprintf("%s/api/v3/creditcard/%d", e.srv.URL, n); r.header.Get("Location") != want {

@@ -165,10 +165,11 @@ func Refusal(status int) []byte {
 		details = map[string]string{}
 	}
 	b, _ := json.Marshal(envelope{status, "Error", e.message, details, false})
-	return b
+	return append(b, '\n')
 }
 
-// writeEnvelope writes a response. details may be nil (rendered as {}).
+// writeEnvelope writes a response, ending in a newline like every JSON answer
+// of the server. details may be nil (rendered as {}).
 func writeEnvelope(w http.ResponseWriter, code int, msg string, details map[string]string, resp any) {
 	if details == nil {
 		details = map[string]string{}
@@ -184,7 +185,7 @@ func writeEnvelope(w http.ResponseWriter, code int, msg string, details map[stri
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(code)
-	_, _ = w.Write(b)
+	_, _ = w.Write(append(b, '\n'))
 }
 
 // writeError answers with err mapped through toAPI; internal errors are

@@ -139,7 +139,7 @@ func TestStoreFailureIs500(t *testing.T) {
 	req.SetBasicAuth(e.pkey, e.skey)
 	req.Header.Set("X-Request-Id", "req-test-500")
 	r := e.send(req)
-	want := `{"code":500,"status":"Error","message":"Internal server error.","details":{},"response":false}`
+	want := `{"code":500,"status":"Error","message":"Internal server error.","details":{},"response":false}` + "\n"
 	if r.status != 500 || string(r.body) != want {
 		t.Errorf("got %d %s", r.status, r.body)
 	}
@@ -155,7 +155,7 @@ func TestStoreFailureIs500(t *testing.T) {
 func TestWritePanic(t *testing.T) {
 	w := httptest.NewRecorder()
 	chargeoverapi.WritePanic(w, httptest.NewRequest("GET", "/api/v3/creditcard", nil))
-	want := `{"code":500,"status":"Error","message":"Internal server error.","details":{},"response":false}`
+	want := `{"code":500,"status":"Error","message":"Internal server error.","details":{},"response":false}` + "\n"
 	if w.Code != 500 || w.Body.String() != want || w.Header().Get("Content-Type") != "application/json" {
 		t.Errorf("got %d %q %s", w.Code, w.Header().Get("Content-Type"), w.Body)
 	}

@@ -24,7 +24,7 @@ func TestRateLimit(t *testing.T) {
 	if r.status != http.StatusTooManyRequests || r.header.Get("Retry-After") != "2" {
 		t.Fatalf("third request = %d Retry-After %q, want 429 and 2", r.status, r.header.Get("Retry-After"))
 	}
-	want := `{"code":429,"status":"Error","message":"Too many requests.","details":{},"response":false}`
+	want := `{"code":429,"status":"Error","message":"Too many requests.","details":{},"response":false}` + "\n"
 	if string(r.body) != want {
 		t.Errorf("body\n got %s\nwant %s", r.body, want)
 	}

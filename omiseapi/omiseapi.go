@@ -90,6 +90,17 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		r.URL.Path = p[:len(p)-1]
 		r.URL.RawPath = ""
 	}
+	// The route is known before authentication, so that the log names it
+	// for refused requests (401, 429) too.
+	_, pattern := s.mux.Handler(r)
+	// A path with text no store holds (NUL, invalid UTF-8) cannot name an object.
+	routed := pattern != "" && r.Method != http.MethodHead && path.Clean(r.URL.Path) == r.URL.Path && r.URL.RawPath == "" &&
+		httpx.StorableText(r.URL.Path)
+	if routed {
+		httpx.SetRoute(r, "omise:"+pattern)
+	} else {
+		httpx.SetRoute(r, "omise:unmatched")
+	}
 	key, err := s.authenticate(r)
 	if err == nil {
 		err = s.allow(r, key)
@@ -99,15 +110,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
-	_, pattern := s.mux.Handler(r)
-	// A path with text no store holds (NUL, invalid UTF-8) cannot name an object.
-	if pattern == "" || r.Method == http.MethodHead || path.Clean(r.URL.Path) != r.URL.Path || r.URL.RawPath != "" ||
-		!httpx.StorableText(r.URL.Path) {
-		httpx.SetRoute(r, "omise:unmatched")
+	if !routed {
 		s.writeError(w, r, errPathNotFound)
 		return
 	}
-	httpx.SetRoute(r, "omise:"+pattern)
 	s.mux.ServeHTTP(w, r)
 }
 

@@ -2,6 +2,7 @@ package omiseapi_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/cardvault/cardvault/ratelimit"
@@ -20,6 +21,9 @@ func TestRateLimit(t *testing.T) {
 	r := e.doH(t, "GET", "/customers", e.SK, "", "", nil)
 	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "2" {
 		t.Fatalf("third request = %d Retry-After %q, want 429 and 2", r.Status, r.Header.Get("Retry-After"))
+	}
+	if !strings.Contains(e.Logs.String(), `"route":"omise:GET /customers","status":429`) {
+		t.Errorf("the 429 is not logged with its route: %s", e.Logs.String())
 	}
 	if r.Body["code"] != "too_many_requests" || r.Body["message"] != "too many requests" ||
 		r.Body["location"] != "https://www.omise.co/api-errors#too-many-requests" {

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"crypto/tls"
 	"fmt"
 	"log/slog"
@@ -32,10 +33,12 @@ const netHTTPErrorHeaders = "\r\nContent-Type: text/plain; charset=utf-8\r\nConn
 // for any standard method and "/api/".
 const headKeep = 512
 
-// listener wraps each accepted connection in a conn.
+// listener wraps each accepted connection in a conn, above TLS when tls is
+// set (conn must see the plain text).
 type listener struct {
 	net.Listener
 	log *slog.Logger
+	tls *tls.Config
 }
 
 func (l *listener) Accept() (net.Conn, error) {
@@ -44,9 +47,35 @@ func (l *listener) Accept() (net.Conn, error) {
 		return nil, err
 	}
 	if _, ok := c.(*tls.Conn); ok {
-		return c, nil // net/http needs the *tls.Conn itself
+		return c, nil // a TLS listener from elsewhere: net/http handles *tls.Conn itself
+	}
+	if l.tls != nil {
+		// The handshake runs on the connection's first Read, in its own
+		// goroutine, bounded by net/http's read deadlines.
+		c = tls.Server(c, l.tls)
 	}
 	return &conn{Conn: c, log: l.log}, nil
+}
+
+type connKey struct{}
+
+// connContext remembers the connection, so that withTLSState can find its
+// TLS state: net/http fills r.TLS only for a *tls.Conn it accepted itself.
+func connContext(ctx context.Context, c net.Conn) context.Context {
+	return context.WithValue(ctx, connKey{}, c)
+}
+
+// withTLSState sets r.TLS for requests that came over TLS below a conn.
+func withTLSState(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if c, ok := r.Context().Value(connKey{}).(*conn); ok && r.TLS == nil {
+			if tc, ok := c.Conn.(*tls.Conn); ok {
+				st := tc.ConnectionState()
+				r.TLS = &st
+			}
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // conn keeps the start of what was read since the last write (the current

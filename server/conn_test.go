@@ -15,11 +15,11 @@ import (
 const (
 	omiseHeadersBody   = `{"object":"error","location":"https://www.omise.co/api-errors#bad-request","code":"bad_request","message":"request headers are too large"}` + "\n"
 	omiseMalformedBody = `{"object":"error","location":"https://www.omise.co/api-errors#bad-request","code":"bad_request","message":"request is malformed"}` + "\n"
-	coHeadersBody      = `{"code":431,"status":"Error","message":"Missing or invalid parameter.","details":{"headers":"too large"},"response":false}`
+	coHeadersBody      = `{"code":431,"status":"Error","message":"Missing or invalid parameter.","details":{"headers":"too large"},"response":false}` + "\n"
 )
 
 func coMalformedBody(status int) string {
-	return `{"code":` + strconv.Itoa(status) + `,"status":"Error","message":"Missing or invalid parameter.","details":{"request":"malformed"},"response":false}`
+	return `{"code":` + strconv.Itoa(status) + `,"status":"Error","message":"Missing or invalid parameter.","details":{"request":"malformed"},"response":false}` + "\n"
 }
 
 // rawRoundTrip writes head to a new connection to s and reads one answer.

@@ -58,7 +58,7 @@ func TestRequestDeadlineReachesTheStore(t *testing.T) {
 		name, target, user, pass, want string
 	}{
 		{"omise", "/customers", e.sk, "", `{"object":"error","location":"https://www.omise.co/api-errors#service-unavailable","code":"service_unavailable","message":"request timed out"}` + "\n"},
-		{"chargeover", "/api/v3/customer", e.pk, e.sk, `{"code":503,"status":"Error","message":"Request timed out.","details":{},"response":false}`},
+		{"chargeover", "/api/v3/customer", e.pk, e.sk, `{"code":503,"status":"Error","message":"Request timed out.","details":{},"response":false}` + "\n"},
 	} {
 		start := time.Now()
 		rec := call(h, "GET", c.target, c.user, c.pass, "", "")

@@ -2,6 +2,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"io"
 	"log/slog"
@@ -43,12 +44,21 @@ var errShutdown = errors.New("server: shutting down")
 // returns only once every handler has returned — so the caller may close the
 // store as soon as Serve returns.
 func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger, drain time.Duration) error {
+	return ServeTLS(ctx, l, h, log, drain, nil)
+}
+
+// ServeTLS is Serve over TLS with cfg (plain when cfg is nil). The TLS
+// handshake happens on each connection's own goroutine, below the layer that
+// rewrites net/http's plain-text refusals, so those come in the dialect's
+// JSON over TLS too; handlers see the connection state in r.TLS as usual.
+func ServeTLS(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger, drain time.Duration, cfg *tls.Config) error {
 	base, cancelBase := context.WithCancelCause(context.WithoutCancel(ctx))
 	defer cancelBase(nil)
 	tr := &tracker{reqs: map[*inflight]struct{}{}}
 	fresh := &freshConns{m: map[net.Conn]struct{}{}}
 	srv := &http.Server{
-		Handler:           tr.wrap(h),
+		Handler:           tr.wrap(withTLSState(h)),
+		ConnContext:       connContext,
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       RequestTimeout,
 		WriteTimeout:      writeTimeout,
@@ -65,7 +75,7 @@ func Serve(ctx context.Context, l net.Listener, h http.Handler, log *slog.Logger
 		tr.cutBodies(time.Now().Add(shutdownBodyGrace))
 	})
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(&listener{Listener: l, log: log}) }()
+	go func() { errc <- srv.Serve(&listener{Listener: l, log: log, tls: cfg}) }()
 	var err error
 	select {
 	case err = <-errc:

@@ -1,6 +1,6 @@
 // Package server puts cardvault's HTTP dialects behind one address: /healthz,
-// /api/… for the ChargeOver dialect and everything else for the Omise
-// dialect, with the access log, the request deadline, timeouts and graceful
+// GET / (what this server is), /api/… for the ChargeOver dialect and
+// everything else for the Omise dialect, with the access log, the request deadline, timeouts and graceful
 // shutdown.
 package server
 
@@ -46,6 +46,8 @@ func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handl
 			writeRefusal(w, r, http.StatusRequestHeaderFieldsTooLarge)
 		case r.URL.Path == "/healthz":
 			health(w, r)
+		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
+			serveRoot(w, r)
 		case isChargeOver(r.URL.Path):
 			chargeover.ServeHTTP(w, r)
 		default:

@@ -54,12 +54,7 @@ func TestLeakScan(t *testing.T) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-p.done:
-		p.done <- err
-	case <-time.After(15 * time.Second):
-		t.Fatal("no shutdown")
-	}
+	p.wait(t, 15*time.Second)
 	printed := p.stdout.String() + p.stderr.String()
 	scanned := map[string]string{"process output": printed}
 	filepath.Walk(data, func(path string, info os.FileInfo, err error) error {

@@ -27,7 +27,27 @@ import (
 // binary is the cardvault command built once for these tests.
 var binary string
 
+// hostileEnv is set in the test process unless the developer has set these
+// variables already: every test must pass with the README's variables
+// exported, which holds only if no server under test and no in-process
+// configuration reads them (childEnv clears them for subprocesses).
+var hostileEnv = map[string]string{
+	"CARDVAULT_MASTER_KEY":      "garbage",
+	"CARDVAULT_MASTER_KEY_FILE": "/nonexistent/master.key",
+	"CARDVAULT_DB":              "/nonexistent/cardvault.db",
+	"CARDVAULT_DATA":            "/nonexistent",
+	"CARDVAULT_ADDR":            "256.0.0.1:1",
+	"CARDVAULT_RATE_LIMIT":      "-1",
+	"CARDVAULT_TLS_CERT":        "/nonexistent/cert.pem",
+	"CARDVAULT_NEW_STORE":       "1",
+}
+
 func TestMain(m *testing.M) {
+	for k, v := range hostileEnv {
+		if _, ok := os.LookupEnv(k); !ok {
+			os.Setenv(k, v)
+		}
+	}
 	dir, err := os.MkdirTemp("", "cardvault-bin")
 	if err != nil {
 		panic(err)
@@ -43,13 +63,35 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// childEnv is the environment of every cardvault process the tests start:
+// the test's own minus every CARDVAULT_ variable (a developer's
+// CARDVAULT_MASTER_KEY, CARDVAULT_DB or CARDVAULT_DATA must not reach the
+// server under test), plus extra.
+func childEnv(extra ...string) []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "CARDVAULT_") {
+			env = append(env, kv)
+		}
+	}
+	return append(env, extra...)
+}
+
+// command is exec.Command for the binary under test, with childEnv(env...).
+func command(env []string, args ...string) *exec.Cmd {
+	cmd := exec.Command(binary, args...)
+	cmd.Env = childEnv(env...)
+	return cmd
+}
+
 // proc is a running cardvault server.
 type proc struct {
 	cmd    *exec.Cmd
 	base   string
 	stdout *syncBuffer
 	stderr *syncBuffer
-	done   chan error
+	done   chan struct{} // closed when the process has exited
+	err    error         // its exit status, once done is closed
 }
 
 type syncBuffer struct {
@@ -72,45 +114,64 @@ func (s *syncBuffer) String() string {
 // mustStart starts `cardvault` with args on a free port and waits until it serves.
 func mustStart(t *testing.T, data string, args ...string) *proc {
 	t.Helper()
-	return mustStartEnv(t, data, []string{"CARDVAULT_MASTER_KEY="}, args...)
+	return mustStartEnv(t, data, nil, args...)
 }
 
-// mustStartEnv is mustStart with env added to the test's environment.
+// mustStartEnv is mustStart with env added to the child's environment
+// (childEnv). A server that exits before serving fails the test at once,
+// with what it printed.
 func mustStartEnv(t *testing.T, data string, env []string, args ...string) *proc {
 	t.Helper()
-	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
-	p.cmd = exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, args...)...)
-	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
-	p.cmd.Env = append(os.Environ(), env...)
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.done <- p.cmd.Wait() }()
-	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
-	addrRE := regexp.MustCompile(`"msg":"cardvault serving","addr":"([^"]+)"`)
-	deadline := time.Now().Add(20 * time.Second)
-	for time.Now().Before(deadline) {
+	p := startProc(t, env, append([]string{"--data", data, "--addr", "127.0.0.1:0", "--rate-limit", "0"}, args...)...)
+	addrRE := regexp.MustCompile(`"msg":"cardvault serving","addr":"[^"]+","url":"([^"]+)"`)
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); {
 		if m := addrRE.FindStringSubmatch(p.stderr.String()); m != nil {
-			p.base = "http://" + m[1]
+			p.base = m[1]
 			return p
 		}
 		select {
-		case err := <-p.done:
-			t.Fatalf("cardvault exited: %v\nstderr: %s", err, p.stderr.String())
+		case <-p.done:
+			t.Fatalf("cardvault exited before serving: %v\nstdout: %s\nstderr: %s", p.err, p.stdout.String(), p.stderr.String())
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	t.Fatalf("cardvault did not start; stderr: %s", p.stderr.String())
+	t.Fatalf("cardvault did not start within 20s; stdout: %s\nstderr: %s", p.stdout.String(), p.stderr.String())
 	return nil
 }
 
-// testKeys reads the test key pair printed on first start. Standard output
-// and standard error are copied by separate goroutines, so the keys may
-// arrive after the "serving" line: it polls for them.
+// startProc starts the binary with args; the test's cleanup kills it.
+func startProc(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	p := &proc{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = command(env, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.stdout, p.stderr
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { p.err = p.cmd.Wait(); close(p.done) }()
+	t.Cleanup(func() { p.cmd.Process.Kill(); <-p.done })
+	return p
+}
+
+// wait waits up to d for the process to exit and returns its exit status.
+func (p *proc) wait(t *testing.T, d time.Duration) error {
+	t.Helper()
+	select {
+	case <-p.done:
+		return p.err
+	case <-time.After(d):
+		t.Fatalf("cardvault did not exit within %v; stderr: %s", d, p.stderr.String())
+		return nil
+	}
+}
+
+// testKeys reads the test key pair printed on first start (from the export
+// line). Standard output and standard error are copied by separate
+// goroutines, so the keys may arrive after the "serving" line: it polls.
 func (p *proc) testKeys(t *testing.T) (pkey, skey string) {
 	t.Helper()
 	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if pkey, skey = parseKeys(p.stdout.String()); pkey != "" && skey != "" {
+		if pkey, skey, _ = parseKeys(p.stdout.String()); pkey != "" && skey != "" {
 			return pkey, skey
 		}
 		if time.Now().After(deadline) {
@@ -119,19 +180,16 @@ func (p *proc) testKeys(t *testing.T) (pkey, skey string) {
 	}
 }
 
-// parseKeys finds the "public key:" and "secret key:" lines of out.
-func parseKeys(out string) (pkey, skey string) {
-	sc := bufio.NewScanner(strings.NewReader(out))
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) == 3 && f[0] == "public" {
-			pkey = f[2]
-		}
-		if len(f) == 3 && f[0] == "secret" {
-			skey = f[2]
-		}
+var exportRE = regexp.MustCompile(`(?m)^  export CV=(\S+) PKEY=(pkey_test_\w+) SKEY=(skey_test_\w+)$`)
+
+// parseKeys finds the test keys in the printed "export CV=… PKEY=… SKEY=…"
+// line, and the line itself.
+func parseKeys(out string) (pkey, skey, export string) {
+	m := exportRE.FindStringSubmatch(out)
+	if m == nil {
+		return "", "", ""
 	}
-	return pkey, skey
+	return m[2], m[3], strings.TrimSpace(m[0])
 }
 
 // call sends a form request with Basic auth and decodes the JSON answer.
@@ -221,7 +279,7 @@ func TestWalkthrough(t *testing.T) {
 func TestAccountCreateWhileServing(t *testing.T) {
 	data := t.TempDir()
 	p := mustStart(t, data)
-	out, err := exec.Command(binary, "--data", data, "account", "create", "--json", "--name", "shop").Output()
+	out, err := command(nil, "--data", data, "account", "create", "--json", "--name", "shop").Output()
 	if err != nil {
 		t.Fatalf("account create: %v", err)
 	}
@@ -246,7 +304,7 @@ func TestAccountCreateWhileServing(t *testing.T) {
 	if st, _, _ := call(t, "GET", p.base+"/customers", acct.Live.SecretKey, "", nil); st != 200 {
 		t.Fatalf("list with new live secret key = %d", st)
 	}
-	out, err = exec.Command(binary, "--data", data, "account", "list", "--json").Output()
+	out, err = command(nil, "--data", data, "account", "list", "--json").Output()
 	if err != nil {
 		t.Fatalf("account list: %v", err)
 	}
@@ -289,7 +347,6 @@ func TestCrashDurability(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-p.done
-	p.done <- nil // for the cleanup
 	cancel()
 	wg.Wait()
 	if len(acked) < 5 {
@@ -359,14 +416,8 @@ func TestGracefulShutdown(t *testing.T) {
 		t.Fatalf("in-flight request = %d, want 200", res.StatusCode)
 	}
 	res.Body.Close()
-	select {
-	case err := <-p.done:
-		p.done <- err
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, p.stderr.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("server did not stop after SIGTERM")
+	if err := p.wait(t, 15*time.Second); err != nil {
+		t.Fatalf("exit after SIGTERM: %v; stderr: %s", err, p.stderr.String())
 	}
 	log := p.stderr.String()
 	down, stopped := strings.Index(log, `"shutting down"`), strings.Index(log, `"stopped: every request and the janitor have returned"`)

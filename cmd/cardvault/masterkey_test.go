@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -28,8 +27,7 @@ func runWithKey(t *testing.T, data string, env []string, args ...string) (served
 // serves (then it is killed), and returns what it printed.
 func runOnce(t *testing.T, data string, env []string, args ...string) (served bool, stdout, stderr string) {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"--data", data, "--addr", "127.0.0.1:0"}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd := command(env, append([]string{"--data", data, "--addr", "127.0.0.1:0"}, args...)...)
 	var out, errOut syncBuffer
 	cmd.Stderr, cmd.Stdout = &errOut, &out
 	if err := cmd.Start(); err != nil {
@@ -89,7 +87,7 @@ func TestMasterKeyHandling(t *testing.T) {
 	if served, log := runWithKey(t, data, []string{"CARDVAULT_MASTER_KEY=not-base64"}); served || strings.Contains(log, "not-base64") {
 		t.Errorf("malformed master key: served=%v, log %s", served, log)
 	}
-	if out, err := exec.Command(binary, "--data", data, "account", "create").CombinedOutput(); err == nil {
+	if out, err := command(nil, "--data", data, "account", "create").CombinedOutput(); err == nil {
 		t.Errorf("account create with the wrong (development) key succeeded: %s", out)
 	}
 }

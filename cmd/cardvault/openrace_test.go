@@ -2,9 +2,7 @@ package main_test
 
 import (
 	"encoding/json"
-	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"testing"
 )
@@ -16,13 +14,7 @@ import (
 func TestConcurrentFirstStart(t *testing.T) {
 	const procs, rounds = 4, 5
 	master := "CARDVAULT_MASTER_KEY=" + newMasterKey()
-	var env []string
-	for _, kv := range os.Environ() {
-		if !strings.HasPrefix(kv, "CARDVAULT_") {
-			env = append(env, kv)
-		}
-	}
-	env = append(env, master)
+	env := childEnv(master)
 	for round := range rounds {
 		data := t.TempDir()
 		var wg sync.WaitGroup

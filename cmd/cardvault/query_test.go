@@ -56,7 +56,7 @@ func TestQueryBounds(t *testing.T) {
 					continue
 				}
 				want := `{"code":400,"status":"Error","message":"Missing or invalid parameter.","details":` +
-					tt.wantDetails + `,"response":false}`
+					tt.wantDetails + `,"response":false}` + "\n"
 				if st != 400 || raw != want {
 					t.Errorf("%s: GET %s = %d %.300s; want 400 %s", tt.name, path, st, raw, want)
 				}

@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/cardvault/cardvault/ratelimit"
@@ -17,11 +20,18 @@ import (
 
 // ServeCmd serves the HTTP API.
 type ServeCmd struct {
-	Addr     string        `name:"addr" env:"CARDVAULT_ADDR" default:"127.0.0.1:8080" help:"Listen address."`
+	Addr     string        `name:"addr" env:"CARDVAULT_ADDR" default:"127.0.0.1:8080" help:"Listen address. Serving a non-loopback address without TLS draws a warning."`
+	TLSCert  string        `name:"tls-cert" env:"CARDVAULT_TLS_CERT" help:"PEM certificate (chain) file: serve HTTPS, TLS 1.2 or later (needs --tls-key; both files are re-read on SIGHUP)."`
+	TLSKey   string        `name:"tls-key" env:"CARDVAULT_TLS_KEY" help:"PEM private key file of --tls-cert."`
 	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens (positive)."`
-	Rate     float64       `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" default:"100" help:"Requests per second per API key (0: unlimited, every rate limit off)."`
+	Rate     *float64      `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" help:"Requests per second per API key; 0 turns every rate limit off. Default: unlimited with the development master key, 100 with a configured one."`
 	Burst    int           `name:"rate-burst" env:"CARDVAULT_RATE_BURST" default:"200" help:"Burst size of the rate limits (at least 1)."`
 }
+
+// defaultRate is the rate limit, per API key, with a configured master key
+// when none is given; with the development key there is none, so that a
+// test suite on a laptop is never answered 429.
+const defaultRate = 100
 
 // shutdownDrain is how long in-flight requests may run on after SIGTERM.
 const shutdownDrain = 30 * time.Second
@@ -33,43 +43,115 @@ func (c *ServeCmd) Validate() error {
 	if c.Addr == "" {
 		errs = append(errs, errors.New("--addr: must not be empty"))
 	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		errs = append(errs, errors.New("--tls-cert and --tls-key: give both or neither"))
+	}
 	if c.TokenTTL <= 0 {
 		errs = append(errs, fmt.Errorf("--token-ttl %v: must be positive", c.TokenTTL))
 	}
-	if err := ratelimit.Validate(c.Rate, c.Burst); err != nil {
+	if err := ratelimit.Validate(c.rate(false), c.Burst); err != nil {
 		errs = append(errs, fmt.Errorf("--rate-limit/--rate-burst: %w", err))
 	}
 	return errors.Join(errs...)
 }
 
-// Run serves until SIGINT or SIGTERM. Shutdown is ordered: the server stops
+// rate returns the rate limit: the configured one, else the default for the
+// kind of master key.
+func (c *ServeCmd) rate(devKey bool) float64 {
+	switch {
+	case c.Rate != nil:
+		return *c.Rate
+	case devKey:
+		return 0
+	}
+	return defaultRate
+}
+
+// Run serves until SIGINT or SIGTERM. The address is bound first, so that a
+// busy port fails before a store or an account is made; keys are printed
+// only once the server is listening. Shutdown is ordered: the server stops
 // and every handler returns, the janitor returns, and only then is the store
 // closed.
 func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	if err := c.Validate(); err != nil {
 		return err
 	}
-	store, kr, err := st.open(ctx, log, true)
+	var certs *certReloader
+	if c.TLSCert != "" {
+		var err error
+		if certs, err = loadCerts(c.TLSCert, c.TLSKey); err != nil {
+			return err
+		}
+		go certs.reloadOnHUP(ctx, log)
+	}
+	l, err := net.Listen("tcp", c.Addr)
+	if err != nil {
+		return fmt.Errorf("--addr %s: %w", c.Addr, err)
+	}
+	defer l.Close()
+	store, kr, dev, err := st.open(ctx, log, createStore)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
 	v := vault.New(store, kr, c.TokenTTL, log)
-	if v.Limiter, err = ratelimit.NewLimiter(c.Rate, c.Burst); err != nil {
+	rate := c.rate(dev)
+	if v.Limiter, err = ratelimit.NewLimiter(rate, c.Burst); err != nil {
 		return err
 	}
 	if err := v.CheckMasterKey(ctx); err != nil {
 		return err
 	}
-	if err := firstAccount(ctx, v); err != nil {
-		return err
-	}
-	l, err := net.Listen("tcp", c.Addr)
+	cr, err := firstAccount(ctx, v)
 	if err != nil {
 		return err
 	}
-	log.Info("cardvault serving", "addr", l.Addr().String(), "version", versionString())
-	return serveVault(ctx, v, l, log, janitorEvery(c.TokenTTL))
+	base := baseURL(l.Addr(), certs != nil)
+	log.Info("cardvault serving", "addr", l.Addr().String(), "url", base, "version", versionString(),
+		"tls", certs != nil, "rate_limit", rateText(rate, c.Rate == nil && dev))
+	warnExposed(log, l.Addr(), certs != nil)
+	if cr != nil {
+		printFirstKeys(os.Stdout, cr, base)
+	}
+	var cfg *tls.Config
+	if certs != nil {
+		cfg = certs.config()
+	}
+	return serveVault(ctx, v, l, cfg, log, janitorEvery(c.TokenTTL))
+}
+
+// rateText describes the rate limit for the start-up log line.
+func rateText(rate float64, devDefault bool) string {
+	switch {
+	case rate > 0:
+		return fmt.Sprintf("%v/s per API key", rate)
+	case devDefault:
+		return "unlimited (development key; --rate-limit sets one)"
+	}
+	return "unlimited"
+}
+
+// baseURL is the URL clients on this machine reach the server at.
+func baseURL(a net.Addr, tls bool) string {
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	host := a.String()
+	if ta, ok := a.(*net.TCPAddr); ok && ta.IP.IsUnspecified() {
+		host = net.JoinHostPort("127.0.0.1", strconv.Itoa(ta.Port))
+	}
+	return scheme + "://" + host
+}
+
+// warnExposed warns loudly when the server is reachable from other machines
+// without TLS: card numbers and keys would cross the network in clear text.
+func warnExposed(log *slog.Logger, a net.Addr, tls bool) {
+	if ta, ok := a.(*net.TCPAddr); ok && !tls && !ta.IP.IsLoopback() {
+		log.Warn("NOT ENCRYPTED: listening on a non-loopback address without TLS; card numbers and API keys "+
+			"will cross the network in clear text. Use --tls-cert/--tls-key, or a TLS-terminating proxy in front "+
+			"of a loopback address", "addr", a.String())
+	}
 }
 
 // janitorEvery is how often the token janitor runs for a token TTL.
@@ -77,38 +159,49 @@ func janitorEvery(ttl time.Duration) time.Duration {
 	return max(time.Second, min(time.Minute, ttl/2))
 }
 
-// serveVault serves v on l and runs the token janitor every interval until
-// ctx ends. It returns once the server has stopped, every handler has
-// returned and the janitor has returned, so the caller may close the store.
-func serveVault(ctx context.Context, v *vault.Vault, l net.Listener, log *slog.Logger, interval time.Duration) error {
+// serveVault serves v on l (TLS with cfg unless nil) and runs the token
+// janitor every interval until ctx ends. It returns once the server has
+// stopped, every handler has returned and the janitor has returned, so the
+// caller may close the store.
+func serveVault(ctx context.Context, v *vault.Vault, l net.Listener, cfg *tls.Config, log *slog.Logger, interval time.Duration) error {
 	janitorCtx, stopJanitor := context.WithCancel(ctx)
 	janitorDone := make(chan struct{})
 	go func() {
 		defer close(janitorDone)
 		v.RunJanitor(janitorCtx, interval)
 	}()
-	err := server.Serve(ctx, l, server.Handler(v, log), log, shutdownDrain)
+	err := server.ServeTLS(ctx, l, server.Handler(v, log), log, shutdownDrain, cfg)
 	stopJanitor()
 	<-janitorDone
 	log.Info("stopped: every request and the janitor have returned")
 	return err
 }
 
-// firstAccount creates an account on an empty store and prints its test key
-// pair once, to standard output (never to the log).
-func firstAccount(ctx context.Context, v *vault.Vault) error {
+// firstAccount creates an account on an empty store (nil when the store
+// already has one).
+func firstAccount(ctx context.Context, v *vault.Vault) (*vault.Credentials, error) {
 	n, err := v.CountAccounts(ctx)
 	if err != nil || n > 0 {
-		return err
+		return nil, err
 	}
-	cr, err := v.CreateAccount(ctx, "default")
-	if err != nil {
-		return err
-	}
-	fmt.Printf("Created account %s. Its test keys (shown once):\n  public key: %s\n  secret key: %s\n",
-		cr.ID, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal())
-	fmt.Println("Live keys: run `cardvault account create --json` for a new account with both pairs.")
-	return nil
+	return v.CreateAccount(ctx, "default")
+}
+
+// printFirstKeys prints the first account's key pairs once, to standard
+// output (never to the log), with a line to paste into a shell for the
+// README's examples.
+func printFirstKeys(w io.Writer, cr *vault.Credentials, base string) {
+	fmt.Fprintf(w, `Created account %s ("default"). Its keys are shown only this once; keep them.
+  test mode (no real cards; use these while developing):
+    public key: %s
+    secret key: %s
+  LIVE mode (real cards; keep the secret key out of shells, logs and tickets):
+    public key: %s
+    secret key: %s
+To follow the README's examples, paste into a shell:
+  export CV=%s PKEY=%s SKEY=%s
+`, cr.ID, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal(), cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal(),
+		base, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal())
 }
 
 // AccountCreateCmd creates an account.
@@ -119,7 +212,7 @@ type AccountCreateCmd struct {
 
 // Run creates the account and prints its keys.
 func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, kr, err := st.open(ctx, log, true)
+	store, kr, _, err := st.open(ctx, log, createStore)
 	if err != nil {
 		return err
 	}
@@ -171,7 +264,7 @@ type accountRow struct {
 
 // Run prints every account. Keys cannot be listed: only their hashes are stored.
 func (c *AccountListCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, _, err := st.open(ctx, log, false)
+	store, _, _, err := st.open(ctx, log, readStore)
 	if err != nil {
 		return err
 	}

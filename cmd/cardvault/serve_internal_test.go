@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alecthomas/kong"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
@@ -51,7 +52,7 @@ func TestServeJoinsJanitor(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(t.Context())
 	returned := make(chan error, 1)
-	go func() { returned <- serveVault(ctx, v, l, slog.New(slog.DiscardHandler), time.Hour) }()
+	go func() { returned <- serveVault(ctx, v, l, nil, slog.New(slog.DiscardHandler), time.Hour) }()
 	<-gate.started
 	cancel()
 	select {
@@ -68,23 +69,28 @@ func TestServeJoinsJanitor(t *testing.T) {
 // TestServeValidate: one Validate for the serve configuration; rate 0 is
 // unlimited, nothing invalid is mended silently, every problem is named.
 func TestServeValidate(t *testing.T) {
-	ok := ServeCmd{Addr: "127.0.0.1:0", TokenTTL: 30 * time.Minute, Rate: 100, Burst: 200}
+	rate := func(r float64) *float64 { return &r }
+	ok := ServeCmd{Addr: "127.0.0.1:0", TokenTTL: 30 * time.Minute, Rate: rate(100), Burst: 200}
 	tests := []struct {
 		name string
 		edit func(*ServeCmd)
 		want []string // substrings of the error; none: valid
 	}{
 		{"defaults", func(*ServeCmd) {}, nil},
-		{"rate 0 is unlimited", func(c *ServeCmd) { c.Rate = 0 }, nil},
+		{"rate 0 is unlimited", func(c *ServeCmd) { c.Rate = rate(0) }, nil},
 		{"burst 1", func(c *ServeCmd) { c.Burst = 1 }, nil},
 		{"ttl 1ns", func(c *ServeCmd) { c.TokenTTL = time.Nanosecond }, nil},
-		{"negative rate", func(c *ServeCmd) { c.Rate = -1 }, []string{"--rate-limit", "-1"}},
+		{"negative rate", func(c *ServeCmd) { c.Rate = rate(-1) }, []string{"--rate-limit", "-1"}},
 		{"burst 0", func(c *ServeCmd) { c.Burst = 0 }, []string{"--rate-burst", "burst 0"}},
-		{"negative burst with rate 0", func(c *ServeCmd) { c.Rate, c.Burst = 0, -5 }, []string{"burst -5"}},
+		{"negative burst with rate 0", func(c *ServeCmd) { c.Rate, c.Burst = rate(0), -5 }, []string{"burst -5"}},
 		{"ttl 0", func(c *ServeCmd) { c.TokenTTL = 0 }, []string{"--token-ttl 0s: must be positive"}},
 		{"negative ttl", func(c *ServeCmd) { c.TokenTTL = -time.Minute }, []string{"--token-ttl -1m0s"}},
 		{"empty addr", func(c *ServeCmd) { c.Addr = "" }, []string{"--addr"}},
-		{"every problem at once", func(c *ServeCmd) { *c = ServeCmd{Rate: -1} },
+		{"no rate: the default", func(c *ServeCmd) { c.Rate = nil }, nil},
+		{"TLS pair", func(c *ServeCmd) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, nil},
+		{"TLS cert without key", func(c *ServeCmd) { c.TLSCert = "c.pem" }, []string{"--tls-cert and --tls-key"}},
+		{"TLS key without cert", func(c *ServeCmd) { c.TLSKey = "k.pem" }, []string{"--tls-cert and --tls-key"}},
+		{"every problem at once", func(c *ServeCmd) { *c = ServeCmd{Rate: rate(-1)} },
 			[]string{"--addr", "--token-ttl", "--rate-limit"}},
 	}
 	for _, tt := range tests {
@@ -105,6 +111,41 @@ func TestServeValidate(t *testing.T) {
 			if !strings.Contains(err.Error(), w) {
 				t.Errorf("%s: Validate() = %q; want it to say %q", tt.name, err, w)
 			}
+		}
+	}
+}
+
+// TestRateDefault: with no --rate-limit, the development key serves without
+// limits and a configured key at defaultRate; an explicit value always wins.
+func TestRateDefault(t *testing.T) {
+	r := func(v float64) *float64 { return &v }
+	tests := []struct {
+		rate *float64
+		dev  bool
+		want float64
+	}{
+		{nil, true, 0}, {nil, false, defaultRate}, {r(5), true, 5}, {r(0), false, 0}, {r(7), false, 7},
+	}
+	for _, tt := range tests {
+		c := ServeCmd{Rate: tt.rate}
+		if got := c.rate(tt.dev); got != tt.want {
+			t.Errorf("rate(%v) with --rate-limit %v = %v, want %v", tt.dev, tt.rate, got, tt.want)
+		}
+	}
+}
+
+// TestSuggest: a mistyped top-level command names the nearest one.
+func TestSuggest(t *testing.T) {
+	for word, want := range map[string]string{"acount": `did you mean "account"`, "serv": `did you mean "serve"`,
+		"verison": `did you mean "version"`, "hlep": `did you mean "help"`, "zzzzzz": "commands: serve, account"} {
+		var cli CLI
+		parser := kong.Must(&cli, kong.Vars{"version": "x"})
+		_, err := parser.Parse([]string{word})
+		if err == nil {
+			t.Fatalf("%s: parsed", word)
+		}
+		if got := suggest(err, parser.Model.Node).Error(); !strings.Contains(got, want) {
+			t.Errorf("%s: %q, want it to say %q", word, got, want)
 		}
 	}
 }

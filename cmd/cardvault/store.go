@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -14,48 +15,68 @@ import (
 	"github.com/cardvault/cardvault/sqlite"
 )
 
-// Store holds the flags that locate the data and the master key.
+// Store holds the flags that locate the data and the master key. Flags
+// beat environment variables; the master key's sources are described at
+// configuredKey.
 type Store struct {
 	Data          string `name:"data" env:"CARDVAULT_DATA" default:"./cardvault-data" help:"Data directory."`
 	DB            string `name:"db" env:"CARDVAULT_DB" help:"Database: an SQLite file path (default: cardvault.db in the data directory)."`
-	MasterKeyFile string `name:"master-key-file" env:"CARDVAULT_MASTER_KEY_FILE" help:"File holding the base64 master key."`
+	MasterKeyFile string `name:"master-key-file" help:"File holding the base64 master key. Without this flag the key comes from $CARDVAULT_MASTER_KEY (the base64 key itself) or $CARDVAULT_MASTER_KEY_FILE (a file; if both are set they must hold the same key), else from the development key in the data directory."`
 	NewStore      bool   `name:"new-store" env:"CARDVAULT_NEW_STORE" help:"Create a new, empty store even though the data directory's marker says its database existed (it has been lost)."`
 }
 
+// openMode says what a command may do to the data directory.
+type openMode int
+
+const (
+	// createStore (serve, account create) creates a store where none exists.
+	createStore openMode = iota
+	// existingStore opens an existing store with its master key.
+	existingStore
+	// readStore opens an existing store without a master key and writes
+	// nothing into the data directory.
+	readStore
+)
+
 const devKeyFile = "master.key"
 
-// open opens the store and the keyring. A store is created only where no
-// database file exists and the data directory's marker does not say that one
-// existed (unless --new-store); an existing file is opened, and refused by
-// the store if it is not a sound database, before any master key is read or
-// made. create false opens an existing store only.
-func (s *Store) open(ctx context.Context, log *slog.Logger, create bool) (cardvault.Store, *keys.Keyring, error) {
-	if err := os.MkdirAll(s.Data, 0o700); err != nil {
-		return nil, nil, err
+// open opens the store and, unless mode is readStore, the keyring. A store
+// is created only by createStore, where no database file exists and the data
+// directory's marker does not say that one existed (unless --new-store); an
+// existing file is opened, and refused by the store if it is not a sound
+// database, before any master key is read or made. dev reports that the key
+// is the development key kept in the data directory.
+func (s *Store) open(ctx context.Context, log *slog.Logger, mode openMode) (_ cardvault.Store, _ *keys.Keyring, dev bool, err error) {
+	dbPath, err := s.dbPath()
+	if err != nil {
+		return nil, nil, false, err
 	}
-	dbPath := s.DB
-	if strings.HasPrefix(dbPath, "postgres://") || strings.HasPrefix(dbPath, "postgresql://") {
-		return nil, nil, errors.New("PostgreSQL is not supported by this build yet")
-	}
-	if dbPath == "" {
-		dbPath = filepath.Join(s.Data, "cardvault.db")
+	if mode == createStore {
+		if err := os.MkdirAll(s.Data, 0o700); err != nil {
+			return nil, nil, false, err
+		}
+	} else if fi, err := os.Stat(s.Data); err != nil || !fi.IsDir() {
+		return nil, nil, false, fmt.Errorf("no data directory %s (--data, $CARDVAULT_DATA): it does not exist or is not a directory", s.Data)
 	}
 	exists, err := fileExists(dbPath)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, false, err
 	}
 	var db *sqlite.DB
 	if exists {
 		if db, err = openDB(ctx, dbPath); err != nil {
-			return nil, nil, err
+			return nil, nil, false, err
 		}
-	} else if lost, err := s.mayCreate(dbPath, create); err != nil {
-		return nil, nil, err
+	} else if lost, err := s.mayCreate(dbPath, mode == createStore); err != nil {
+		return nil, nil, false, err
 	} else if lost != "" {
 		log.Warn("--new-store: creating a new, empty store in place of a lost one; "+
 			"remove --new-store / CARDVAULT_NEW_STORE once it has started", "db", dbPath, "lost", lost)
 	}
-	kr, err := s.keyring(!exists, log)
+	if mode == readStore {
+		return db, nil, false, nil
+	}
+	kr, dev, err := s.keyring(!exists, log)
 	if err == nil && db == nil {
 		db, err = openDB(ctx, dbPath)
 	}
@@ -66,9 +87,25 @@ func (s *Store) open(ctx context.Context, log *slog.Logger, create bool) (cardva
 		if db != nil {
 			db.Close()
 		}
-		return nil, nil, err
+		return nil, nil, false, err
 	}
-	return db, kr, nil
+	return db, kr, dev, nil
+}
+
+// dbPath returns the database file's path, refusing what cannot be one.
+func (s *Store) dbPath() (string, error) {
+	p := s.DB
+	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
+		return "", errors.New("--db: PostgreSQL is not supported by this build yet; give an SQLite file path")
+	}
+	if p == "" {
+		p = filepath.Join(s.Data, "cardvault.db")
+	}
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return "", fmt.Errorf("--db %s is a directory: give the database file's path (for example %s)",
+			p, filepath.Join(p, "cardvault.db"))
+	}
+	return p, nil
 }
 
 // mayCreate reports whether a new store may be created at dbPath, which does
@@ -84,7 +121,7 @@ func (s *Store) mayCreate(dbPath string, create bool) (lost string, err error) {
 			"restore the database file, or start with --new-store (CARDVAULT_NEW_STORE=1) to create a new, empty store",
 			dbPath, filepath.Join(s.Data, markerFile), s.Data, m)
 	case !create:
-		return "", fmt.Errorf("no store: %s does not exist", dbPath)
+		return "", fmt.Errorf("no store: %s does not exist (check --data / --db; serve or account create makes a new store)", dbPath)
 	}
 	return m, nil
 }
@@ -98,14 +135,16 @@ func openDB(ctx context.Context, path string) (*sqlite.DB, error) {
 	return db, err
 }
 
-// keyring builds the keyring from the master key.
-func (s *Store) keyring(fresh bool, log *slog.Logger) (*keys.Keyring, error) {
-	master, err := s.masterKey(fresh, log)
+// keyring builds the keyring from the master key; dev reports the
+// development key.
+func (s *Store) keyring(fresh bool, log *slog.Logger) (*keys.Keyring, bool, error) {
+	master, dev, err := s.masterKey(fresh, log)
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer clear(master)
-	return keys.New(master)
+	kr, err := keys.New(master)
+	return kr, dev, err
 }
 
 // fileExists reports whether path exists (whatever it holds).
@@ -117,40 +156,91 @@ func fileExists(path string) (bool, error) {
 	return err == nil, err
 }
 
-// masterKey reads the master key from CARDVAULT_MASTER_KEY, the key file, or
-// the development key in the data directory, creating that one for a new store.
-func (s *Store) masterKey(fresh bool, log *slog.Logger) ([]byte, error) {
-	if v := os.Getenv("CARDVAULT_MASTER_KEY"); v != "" {
-		return keys.ParseMasterKey(strings.TrimSpace(v))
-	}
-	if s.MasterKeyFile != "" {
-		b, err := os.ReadFile(s.MasterKeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("master key file: %w", err)
+// masterKey returns the configured master key (see configuredKey) or the
+// development key in the data directory, creating that one for a new store.
+func (s *Store) masterKey(fresh bool, log *slog.Logger) (key []byte, dev bool, err error) {
+	devPath := filepath.Join(s.Data, devKeyFile)
+	key, from, err := s.configuredKey()
+	if err != nil || key != nil {
+		if err == nil {
+			if _, serr := os.Stat(devPath); serr == nil {
+				log.Warn("the master key comes from "+from+"; the development key file in the data directory is "+
+					"not used: delete it once the configured key is known to open the store", "file", devPath)
+			}
 		}
-		return keys.ParseMasterKey(strings.TrimSpace(string(b)))
+		return key, false, err
 	}
-	dev := filepath.Join(s.Data, devKeyFile)
-	b, err := os.ReadFile(dev)
+	b, err := os.ReadFile(devPath)
 	switch {
 	case err == nil:
 	case errors.Is(err, os.ErrNotExist) && fresh:
 		b = []byte(keys.GenerateMasterKey())
-		if err := writeFileSync(dev, b, 0o600); errors.Is(err, os.ErrExist) {
+		if err := writeFileSync(devPath, b, 0o600); errors.Is(err, os.ErrExist) {
 			// Another process creating the same store made it first.
-			if b, err = os.ReadFile(dev); err != nil {
-				return nil, err
+			if b, err = os.ReadFile(devPath); err != nil {
+				return nil, false, err
 			}
 		} else if err != nil {
-			return nil, err
+			return nil, false, err
 		}
 	case errors.Is(err, os.ErrNotExist):
-		return nil, errors.New("no master key: set CARDVAULT_MASTER_KEY or --master-key-file")
+		return nil, false, fmt.Errorf("no master key: %s holds no development key; set CARDVAULT_MASTER_KEY, "+
+			"CARDVAULT_MASTER_KEY_FILE or --master-key-file", s.Data)
 	default:
-		return nil, err
+		return nil, false, err
 	}
 	log.Warn("DEVELOPMENT ONLY: using a master key stored next to the data it protects; "+
-		"set CARDVAULT_MASTER_KEY or --master-key-file in production", "file", dev)
+		"set CARDVAULT_MASTER_KEY or --master-key-file in production", "file", devPath)
+	key, err = keys.ParseMasterKey(strings.TrimSpace(string(b)))
+	return key, true, err
+}
+
+// configuredKey returns the configured master key and where it came from,
+// or nil when none is configured. --master-key-file beats the environment;
+// CARDVAULT_MASTER_KEY and CARDVAULT_MASTER_KEY_FILE may both be set only if
+// they hold the same key.
+func (s *Store) configuredKey() (key []byte, from string, err error) {
+	if s.MasterKeyFile != "" {
+		key, err := readKeyFile(s.MasterKeyFile)
+		return key, "--master-key-file", err
+	}
+	env, file := os.Getenv("CARDVAULT_MASTER_KEY"), os.Getenv("CARDVAULT_MASTER_KEY_FILE")
+	var fromEnv, fromFile []byte
+	if env != "" {
+		if fromEnv, err = keys.ParseMasterKey(strings.TrimSpace(env)); err != nil {
+			return nil, "", fmt.Errorf("CARDVAULT_MASTER_KEY: %w", err)
+		}
+	}
+	if file != "" {
+		if fromFile, err = readKeyFile(file); err != nil {
+			clear(fromEnv)
+			return nil, "", fmt.Errorf("CARDVAULT_MASTER_KEY_FILE: %w", err)
+		}
+	}
+	switch {
+	case fromEnv != nil && fromFile != nil:
+		same := subtle.ConstantTimeCompare(fromEnv, fromFile) == 1
+		clear(fromFile)
+		if !same {
+			clear(fromEnv)
+			return nil, "", errors.New("CARDVAULT_MASTER_KEY and CARDVAULT_MASTER_KEY_FILE hold different master keys: unset one of them")
+		}
+		return fromEnv, "CARDVAULT_MASTER_KEY", nil
+	case fromEnv != nil:
+		return fromEnv, "CARDVAULT_MASTER_KEY", nil
+	case fromFile != nil:
+		return fromFile, "CARDVAULT_MASTER_KEY_FILE", nil
+	}
+	return nil, "", nil
+}
+
+// readKeyFile reads a base64 master key from a file.
+func readKeyFile(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("master key file: %w", err)
+	}
+	defer clear(b)
 	return keys.ParseMasterKey(strings.TrimSpace(string(b)))
 }
 

@@ -19,7 +19,7 @@ func runAdmin(t *testing.T, data string, env []string, args ...string) (ok bool,
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, binary, append([]string{"--data", data}, args...)...)
-	cmd.Env = append(os.Environ(), env...)
+	cmd.Env = childEnv(env...)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	err := cmd.Run()
@@ -35,12 +35,7 @@ func mustStop(t *testing.T, p *proc) {
 	if err := p.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	select {
-	case err := <-p.done:
-		p.done <- err // for the cleanup
-	case <-time.After(20 * time.Second):
-		t.Fatal("server did not stop after SIGTERM")
-	}
+	p.wait(t, 20*time.Second)
 }
 
 // mustStore returns a data directory holding a store made by a server that
