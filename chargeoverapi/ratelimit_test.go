@@ -28,6 +28,9 @@ func TestRateLimit(t *testing.T) {
 	if string(r.body) != want {
 		t.Errorf("body\n got %s\nwant %s", r.body, want)
 	}
+	if !strings.Contains(e.logs.String(), `"route":"chargeover:GET /api/v3/creditcard","status":429`) {
+		t.Errorf("the 429 is not logged with its route: %s", e.logs.String())
+	}
 	if r := e.coAs(e.lpkey, e.lskey, "GET", "/api/v3/creditcard", ""); r.status != http.StatusOK {
 		t.Errorf("another pair = %d, want 200", r.status)
 	}

@@ -254,7 +254,8 @@ func tokenForm(pan string) url.Values {
 		"card[expiration_year]": {"2030"}, "card[security_code]": {"123"}}
 }
 
-// TestWalkthrough is the README's acceptance walk-through against the real binary.
+// TestWalkthrough is the Omise walk-through in Go against the real binary
+// (TestREADME runs the README's own shell blocks).
 func TestWalkthrough(t *testing.T) {
 	p := mustStart(t, t.TempDir())
 	pk, sk := p.testKeys(t)
