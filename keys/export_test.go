@@ -19,15 +19,15 @@ func DeriveKEK(master []byte) ([]byte, error) { return deriveKEK(master) }
 // did: nonce ‖ AES-256-GCM(master key, key, "cardvault/dek/v1"…).
 func (k *Keyring) LegacyDataKey(accountID string, version int) cardvault.DataKey {
 	dek := k.random(KeySize)
-	nonce := k.random(k.legacy.wrap.NonceSize())
+	nonce := k.random(k.legacy.Load().wrap.NonceSize())
 	return cardvault.DataKey{AccountID: accountID, Version: version, Wrap: cardvault.Wrap{Scheme: SchemeLegacy},
-		Wrapped: k.legacy.wrap.Seal(nonce, nonce, dek, legacyDEKAAD(accountID, version))}
+		Wrapped: k.legacy.Load().wrap.Seal(nonce, nonce, dek, legacyDEKAAD(accountID, version))}
 }
 
 // LegacySealKey seals an API secret as versions before the hierarchy did.
 func (k *Keyring) LegacySealKey(label string, key cardvault.Secret) []byte {
-	nonce := k.random(k.legacy.wrap.NonceSize())
-	return k.legacy.wrap.Seal(nonce, nonce, []byte(key.Reveal()), legacySecretAAD(label))
+	nonce := k.random(k.legacy.Load().wrap.NonceSize())
+	return k.legacy.Load().wrap.Seal(nonce, nonce, []byte(key.Reveal()), legacySecretAAD(label))
 }
 
 // LegacyFingerprint is a fingerprint as versions before the hierarchy computed it.

@@ -35,6 +35,7 @@ import (
 	"io"
 	"strconv"
 	"sync"
+	"sync/atomic"
 
 	"github.com/cardvault/cardvault"
 )
@@ -89,8 +90,8 @@ var ErrOpen = errors.New("keys: ciphertext does not open")
 type Keyring struct {
 	kek        cipher.AEAD
 	kekVersion int
-	legacy     legacy
-	rand       io.Reader // crypto/rand, or fixed bytes in known-answer tests
+	legacy     atomic.Pointer[legacy] // nil once ForgetLegacy has run
+	rand       io.Reader              // crypto/rand, or fixed bytes in known-answer tests
 
 	mu   sync.RWMutex
 	deks map[string]cipher.AEAD // accountID + "/" + version → unwrapped data key
@@ -132,8 +133,9 @@ func newKeyring(master []byte, r io.Reader) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Keyring{kek: kek, kekVersion: firstKEKVersion, legacy: legacy{wrap: lw, fpRoot: fpRoot}, rand: r,
-		deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}, nil
+	k := &Keyring{kek: kek, kekVersion: firstKEKVersion, rand: r, deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}
+	k.legacy.Store(&legacy{wrap: lw, fpRoot: fpRoot})
+	return k, nil
 }
 
 // deriveKEK returns HKDF-SHA256(master, no salt, kekInfo).

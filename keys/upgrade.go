@@ -72,13 +72,24 @@ func (k *Keyring) UpgradeFingerprintKey(fk cardvault.FingerprintKey) (cardvault.
 	return fk, nil
 }
 
+// ForgetLegacy drops the master-key material kept to upgrade keys of stores
+// written before the hierarchy (vault.UpgradeKeys calls it once the store
+// holds none): from then on the keyring holds only the KEK and the keys it
+// unwrapped, and keys wrapped the legacy way no longer open.
+func (k *Keyring) ForgetLegacy() {
+	// Not wiped: an upgrade running concurrently may still use it. It is
+	// garbage once that returns.
+	k.legacy.Store(nil)
+}
+
 // openLegacy opens nonce ‖ AES-256-GCM under the master key (SchemeLegacy).
 func (k *Keyring) openLegacy(wrapped, aad []byte) ([]byte, error) {
-	n := k.legacy.wrap.NonceSize()
-	if len(wrapped) < n {
+	l := k.legacy.Load()
+	if l == nil || len(wrapped) < l.wrap.NonceSize() {
 		return nil, ErrOpen
 	}
-	raw, err := k.legacy.wrap.Open(nil, wrapped[:n], wrapped[n:], aad)
+	n := l.wrap.NonceSize()
+	raw, err := l.wrap.Open(nil, wrapped[:n], wrapped[n:], aad)
 	if err != nil {
 		return nil, ErrOpen
 	}
@@ -89,7 +100,11 @@ func (k *Keyring) openLegacy(wrapped, aad []byte) ([]byte, error) {
 // before the hierarchy derived it: HKDF(HKDF(master, fingerprint root),
 // account id).
 func (k *Keyring) legacyFingerprintKey(accountID string) ([]byte, error) {
-	return hkdf.Key(sha256.New, k.legacy.fpRoot, nil, "cardvault/fingerprint/v1\x00"+accountID, KeySize)
+	l := k.legacy.Load()
+	if l == nil {
+		return nil, ErrOpen
+	}
+	return hkdf.Key(sha256.New, l.fpRoot, nil, "cardvault/fingerprint/v1\x00"+accountID, KeySize)
 }
 
 func legacyDEKAAD(accountID string, version int) []byte {

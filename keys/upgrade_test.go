@@ -119,3 +119,26 @@ func TestUpgrade(t *testing.T) {
 		t.Errorf("UpgradeFingerprintKey(stored key) changed the fingerprint (%v)", err)
 	}
 }
+
+// TestForgetLegacy: once the store is upgraded the keyring drops the
+// master-key material: legacy keys no longer open, current ones do.
+func TestForgetLegacy(t *testing.T) {
+	k := mustKeyring(t)
+	old, cur := k.LegacyDataKey("acct_a", 1), k.NewDataKey("acct_a", 2)
+	k.ForgetLegacy()
+	if err := k.Check(old); err == nil {
+		t.Error("Check(legacy data key) after ForgetLegacy passed")
+	}
+	if _, err := k.UpgradeDataKey(old); err == nil {
+		t.Error("UpgradeDataKey(legacy) after ForgetLegacy succeeded")
+	}
+	if _, err := k.UpgradeFingerprintKey(cardvault.FingerprintKey{AccountID: "acct_a"}); err == nil {
+		t.Error("UpgradeFingerprintKey(none stored) after ForgetLegacy succeeded")
+	}
+	if err := k.Check(cur); err != nil {
+		t.Errorf("Check(current data key) after ForgetLegacy: %v", err)
+	}
+	if _, err := k.UpgradeDataKey(cur); err != nil {
+		t.Errorf("UpgradeDataKey(current) after ForgetLegacy: %v", err)
+	}
+}

@@ -99,6 +99,10 @@ func TestMigrateV005(t *testing.T) {
 	}
 
 	v := v005Vault(t, db, fx.MasterKey)
+	s := cardvault.Scope{AccountID: fx.Accounts[0].ID, Mode: cardvault.Test}
+	if _, err := v.NewCard(t.Context(), s, storetest.CardInput(storetest.Visa, "123"), "", cardvault.Address{}, ""); cardvault.ErrorCode(err) != cardvault.EInternal {
+		t.Errorf("NewCard before the upgrade: %v, want an internal error (never not-found)", err)
+	}
 	if err := v.CheckMasterKey(t.Context()); err != nil {
 		t.Fatalf("CheckMasterKey with the fixture's master key: %v", err)
 	}

@@ -13,7 +13,8 @@ import (
 // itself, fingerprint keys derived from it) are wrapped under the KEK, and
 // each such account's derived fingerprint key is stored as its fingerprint
 // key, so that its fingerprints stay as they were. It runs in one write
-// transaction and is idempotent; CheckMasterKey runs it at start-up.
+// transaction and is idempotent; CheckMasterKey runs it at start-up. Then the
+// keyring forgets the master-key material the upgrade needed.
 func (v *Vault) UpgradeKeys(ctx context.Context) error {
 	n, err := v.Store.UpgradeKeys(ctx, cardvault.KeyUpgrade{
 		Want:    cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: v.Keys.KEKVersion()},
@@ -29,6 +30,7 @@ func (v *Vault) UpgradeKeys(ctx context.Context) error {
 		}
 		return err
 	}
+	v.Keys.ForgetLegacy()
 	if n > 0 {
 		v.Log.Info("stored keys re-wrapped under the key-encryption key", "keys", n, "kek_version", v.Keys.KEKVersion())
 		v.dks.Clear()
@@ -55,6 +57,10 @@ func (v *Vault) fingerprintKey(ctx context.Context, accountID string) (cardvault
 		return fk.(cardvault.FingerprintKey), nil
 	}
 	fk, err := v.Store.FingerprintKey(ctx, accountID)
+	if cardvault.ErrorCode(err) == cardvault.ENotFound {
+		// Every account has one once CheckMasterKey has upgraded the store.
+		return fk, cardvault.Internal("account %s has no fingerprint key: was the store upgraded (CheckMasterKey)?", accountID)
+	}
 	if err != nil {
 		return fk, err
 	}
