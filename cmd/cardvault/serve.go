@@ -191,17 +191,21 @@ func firstAccount(ctx context.Context, v *vault.Vault) (*vault.Credentials, erro
 // output (never to the log), with a line to paste into a shell for the
 // README's examples.
 func printFirstKeys(w io.Writer, cr *vault.Credentials, base string) {
-	fmt.Fprintf(w, `Created account %s ("default"). Its keys are shown only this once; keep them.
+	printKeys(w, cr)
+	fmt.Fprintf(w, "To follow the README's examples, paste into a shell:\n  export CV=%s PKEY=%s SKEY=%s\n",
+		base, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal())
+}
+
+// printKeys prints a new account's two key pairs, the live one marked.
+func printKeys(w io.Writer, cr *vault.Credentials) {
+	fmt.Fprintf(w, `Created account %s (%q). Its keys are shown only this once; keep them.
   test mode (no real cards; use these while developing):
     public key: %s
     secret key: %s
   LIVE mode (real cards; keep the secret key out of shells, logs and tickets):
     public key: %s
     secret key: %s
-To follow the README's examples, paste into a shell:
-  export CV=%s PKEY=%s SKEY=%s
-`, cr.ID, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal(), cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal(),
-		base, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal())
+`, cr.ID, cr.Name, cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal(), cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal())
 }
 
 // AccountCreateCmd creates an account.
@@ -228,8 +232,7 @@ func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store)
 	if c.JSON {
 		return json.NewEncoder(os.Stdout).Encode(revealed(cr, c.Name))
 	}
-	fmt.Printf("Account %s %s\n  test: %s %s\n  live: %s %s\n", cr.ID, c.Name,
-		cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal(), cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal())
+	printKeys(os.Stdout, cr)
 	return nil
 }
 
