@@ -34,8 +34,11 @@ type writeReq struct {
 // its own SAVEPOINT so that one failing rolls back alone, and commits them with
 // a single fsync. No caller hears "success" before that commit.
 //
-// Once queued, a write runs to its end even if ctx is cancelled: it may already
-// be committed, and the caller must not report failure for a write that happened.
+// A write that ctx ends while it waits to be handed to the committer (which
+// is busy with earlier batches) returns an error wrapping ctx.Err(): nothing
+// was written. Once handed over, a write runs to its end even if ctx is
+// cancelled: it may already be committed, and the caller must not report
+// failure for a write that happened.
 func (db *DB) write(ctx context.Context, fn writeFunc) error {
 	return db.enqueue(ctx, &writeReq{fn: fn})
 }
@@ -63,6 +66,8 @@ func (db *DB) enqueue(ctx context.Context, r *writeReq) error {
 	case db.reqs <- r:
 	case <-db.closing:
 		return errClosed
+	case <-ctx.Done():
+		return fmt.Errorf("sqlite: write not started: %w", ctx.Err())
 	}
 	return <-r.done
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sync"
 	"testing"
+	"time"
 )
 
 func mustOpen(t *testing.T) *DB {
@@ -175,4 +176,73 @@ func TestWriteAfterClose(t *testing.T) {
 		// A second Close is allowed to report the pools as closed; it must not hang or panic.
 		t.Log("second Close returned nil")
 	}
+}
+
+// TestWriteWaitingForTheCommitterEndsWithItsContext: a write still waiting to
+// be handed to a busy committer returns when its context ends, with an error
+// that errors.Is tells as the context's, and is never run; a write already
+// handed over runs to its end (TestCancelledWriteDoesNotSpoilTheBatch).
+func TestWriteWaitingForTheCommitterEndsWithItsContext(t *testing.T) {
+	db := mustOpen(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before Close, which waits for the committer
+	busy := make(chan error, 1)
+	go func() {
+		busy <- db.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
+			close(started)
+			<-release
+			return insertAccount("busy", nil, false)(ctx, tx)
+		})
+	}()
+	<-started // the committer is inside the batch: nothing receives a new write
+	// The cancelled context is cancelled once the write waits on it.
+	base, cancel := context.WithCancel(context.Background())
+	cancelled := &watchedCtx{Context: base, watched: make(chan struct{})}
+	go func() { <-cancelled.watched; cancel() }()
+	expired, cancel2 := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel2()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want error
+	}{
+		{"cancelled", cancelled, context.Canceled},
+		{"deadline", expired, context.DeadlineExceeded},
+	} {
+		done := make(chan error, 1)
+		go func() { done <- db.write(tc.ctx, insertAccount("late-"+tc.name, nil, false)) }()
+		select {
+		case err := <-done:
+			if !errors.Is(err, tc.want) {
+				t.Errorf("%s: write = %v, want an error wrapping %v", tc.name, err, tc.want)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the write still waits for the busy committer after its context ended", tc.name)
+		}
+	}
+	free()
+	if err := <-busy; err != nil {
+		t.Fatal(err)
+	}
+	if err := db.write(context.Background(), insertAccount("after", nil, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := accounts(t, db); !got["busy"] || !got["after"] || got["late-cancelled"] || got["late-deadline"] {
+		t.Errorf("rows = %v; want busy and after, no write whose context ended before it was handed over", got)
+	}
+}
+
+// watchedCtx is a context that closes watched the first time its Done
+// channel is asked for: when a write starts waiting on it.
+type watchedCtx struct {
+	context.Context
+	watched chan struct{}
+	once    sync.Once
+}
+
+func (c *watchedCtx) Done() <-chan struct{} {
+	c.once.Do(func() { close(c.watched) })
+	return c.Context.Done()
 }

@@ -125,34 +125,43 @@ func TestTenantQueriesUseTenantIndexes(t *testing.T) {
 	}
 }
 
-// TestLookupsUseIndexes: the other statements on cards, customers and
-// tokens (lookups by any identity, a customer's cards, the purge batch) search
-// an index too.
+// TestLookupsUseIndexes: the other statements on cards, customers, tokens and
+// nonces (lookups by any identity, a customer's cards, the purge batch, the
+// nonce clean-up) search an index too; where want is set, the plan has a
+// step that matches it (the index that bounds the search on every condition).
 func TestLookupsUseIndexes(t *testing.T) {
 	db := mustOpen(t)
 	for _, q := range []struct {
 		name, text string
 		args       []any
+		want       *regexp.Regexp
 	}{
-		{"card by seq", `SELECT id FROM cards WHERE seq = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{1, "a", 1}},
-		{"card by token", `SELECT id FROM cards WHERE token = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{"t", "a", 1}},
-		{"card by external key", `SELECT id FROM cards WHERE external_key = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{"k", "a", 1}},
-		{"customer by external key", `SELECT id FROM customers WHERE external_key = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}},
-		{"customer by token", `SELECT id FROM customers WHERE token = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}},
-		{"customer by id", `SELECT id FROM customers WHERE id = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}},
-		{"omise card list", `SELECT id FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at DESC, seq DESC LIMIT 10`, []any{"c", 1, 2}},
-		{"omise card count", `SELECT count(*) FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ?`, []any{"c", 1, 2}},
-		{"upsert by fingerprint", `SELECT id FROM cards WHERE customer_id = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1`, []any{"c", "f"}},
-		{"new default card", `SELECT id FROM cards WHERE customer_id = ? ORDER BY seq DESC LIMIT 1`, []any{"c"}},
-		{"token", `SELECT card_id FROM tokens WHERE id = ? AND account_id = ? AND mode = ?`, []any{"t", "a", 1}},
-		{"purge batch", `SELECT id, card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT ?`, []any{1, 500}},
-		{"forget batch", `SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?`, []any{1, 500}},
+		{"card by seq", `SELECT id FROM cards WHERE seq = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{1, "a", 1}, nil},
+		{"card by token", `SELECT id FROM cards WHERE token = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{"t", "a", 1}, nil},
+		{"card by external key", `SELECT id FROM cards WHERE external_key = ? AND account_id = ? AND mode = ? AND customer_id IS NOT NULL`, []any{"k", "a", 1}, nil},
+		{"customer by external key", `SELECT id FROM customers WHERE external_key = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}, nil},
+		{"customer by token", `SELECT id FROM customers WHERE token = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}, nil},
+		{"customer by id", `SELECT id FROM customers WHERE id = ? AND account_id = ? AND mode = ?`, []any{"k", "a", 1}, nil},
+		{"omise card list", `SELECT id FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at DESC, seq DESC LIMIT 10`, []any{"c", 1, 2}, nil},
+		{"omise card count", `SELECT count(*) FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ?`, []any{"c", 1, 2}, nil},
+		{"upsert by fingerprint", `SELECT id FROM cards WHERE customer_id = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1`, []any{"c", "f"}, nil},
+		{"new default card", `SELECT id FROM cards WHERE customer_id = ? ORDER BY seq DESC LIMIT 1`, []any{"c"}, nil},
+		{"token", `SELECT card_id FROM tokens WHERE id = ? AND account_id = ? AND mode = ?`, []any{"t", "a", 1}, nil},
+		{"purge batch", `SELECT id, card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL AND created_at < ? ORDER BY created_at LIMIT ?`, []any{1, 500}, nil},
+		{"forget batch", `SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?`, []any{1, 500}, nil},
+		{"nonce clean-up", `DELETE FROM nonces WHERE public_key_hash = ? AND seen_at < ?`, []any{[]byte("h"), 1},
+			regexp.MustCompile(`^SEARCH nonces USING (COVERING )?INDEX nonces_seen \(public_key_hash=\? AND seen_at<\?\)$`)},
 	} {
 		lines := plan(t, db, q.text, q.args)
+		matched := false
 		for _, l := range lines {
 			if strings.HasPrefix(l, "SCAN ") {
 				t.Errorf("%s: plan scans: %q", q.name, lines)
 			}
+			matched = matched || q.want != nil && q.want.MatchString(l)
+		}
+		if q.want != nil && !matched {
+			t.Errorf("%s: plan %q has no step matching %s", q.name, lines, q.want)
 		}
 		if testing.Verbose() {
 			t.Logf("%s: %s", q.name, strings.Join(lines, " | "))
