@@ -1,6 +1,7 @@
 package sqlite
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/binary"
@@ -296,5 +297,161 @@ func TestCheckFileMissing(t *testing.T) {
 	err := CheckFile(filepath.Join(t.TempDir(), "none.db"))
 	if !errors.Is(err, fs.ErrNotExist) || errors.Is(err, ErrNotDatabase) {
 		t.Errorf("CheckFile(missing) = %v, want fs.ErrNotExist", err)
+	}
+}
+
+// TestNewStoreBesideALeftoverWAL: where the database file is gone but its WAL
+// or shared-memory file is still there, Open creates nothing (SQLite would
+// replay the old WAL into the new file) and names the leftover file.
+func TestNewStoreBesideALeftoverWAL(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "db")
+	db, err := Open(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.w.Exec(`PRAGMA wal_autocheckpoint = 0`); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.write(context.Background(), insertAccount("old", nil, false)); err != nil {
+		t.Fatal(err)
+	}
+	// The WAL and shared memory of a store killed while open.
+	leftover := map[string][]byte{}
+	for _, suffix := range []string{"-wal", "-shm"} {
+		if leftover[suffix], err = os.ReadFile(src + suffix); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db.Close()
+	if len(leftover["-wal"]) <= walHeaderLen {
+		t.Fatalf("the WAL copied from an open store holds no frames (%d bytes)", len(leftover["-wal"]))
+	}
+	for _, tc := range [][]string{{"-wal", "-shm"}, {"-wal"}, {"-shm"}} {
+		t.Run(strings.Join(tc, ""), func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "cardvault.db")
+			for _, suffix := range tc {
+				if err := os.WriteFile(path+suffix, leftover[suffix], 0o600); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db, err := Open(context.Background(), path)
+			if err == nil {
+				defer db.Close()
+				var n int
+				_ = db.r.QueryRow(`SELECT count(*) FROM accounts WHERE id = 'old'`).Scan(&n)
+				t.Fatalf("Open created a store beside %v (the old store's account there: %d)", tc, n)
+			}
+			want := path + tc[0] + " exists without its database: restore the database file, or move " +
+				path + "-wal and " + path + "-shm away to start a new store"
+			if !errors.Is(err, ErrNotDatabase) || !strings.Contains(err.Error(), want) {
+				t.Errorf("Open = %v; want ErrNotDatabase and %q", err, want)
+			}
+			if _, err := os.Lstat(path); !errors.Is(err, fs.ErrNotExist) {
+				t.Errorf("Open left a file at %s (%v)", path, err)
+			}
+			for _, suffix := range tc {
+				if b, err := os.ReadFile(path + suffix); err != nil || !bytes.Equal(b, leftover[suffix]) {
+					t.Errorf("%s changed (%v)", path+suffix, err)
+				}
+			}
+		})
+	}
+}
+
+// foreignDB makes an SQLite database at path with the given pragmas and
+// statements, as another program would.
+func foreignDB(t *testing.T, path string, pragmas []string, stmts ...string) {
+	t.Helper()
+	db, err := sql.Open("sqlite", dsn(path, pragmas, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Ping(); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stmts {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+}
+
+// TestOpenRefusesForeignDatabases: an existing SQLite database that is not a
+// cardvault store (another program's, or one with no tables) is refused,
+// naming the file, and left byte for byte as it was, with no WAL, journal or
+// shared-memory file beside it.
+func TestOpenRefusesForeignDatabases(t *testing.T) {
+	users := []string{`CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT)`, `INSERT INTO users (email) VALUES ('a@example.com')`}
+	for _, tc := range []struct {
+		name    string
+		pragmas []string
+		stmts   []string
+		problem string
+	}{
+		{"another program's", nil, users, "it holds 1 table, none named schema_migrations"},
+		{"another program's in WAL mode", []string{"journal_mode(WAL)"}, users, "it holds 1 table, none named schema_migrations"},
+		{"no tables", nil, []string{`PRAGMA user_version = 7`}, "it holds no tables"},
+		{"no tables in WAL mode", []string{"journal_mode(WAL)"}, nil, "it holds no tables"},
+		{"golang-migrate's schema_migrations", nil, []string{`CREATE TABLE schema_migrations (version BIGINT PRIMARY KEY, dirty BOOLEAN NOT NULL)`},
+			"its schema_migrations table is not cardvault's (columns dirty,version)"},
+		{"schema_migrations of cardvault's shape, other names", nil, []string{
+			`CREATE TABLE schema_migrations (name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`,
+			`INSERT INTO schema_migrations VALUES ('20240101_users.sql', 1), ('migration/001_init.sql', 1)`},
+			"its schema_migrations table records 1 migration that cardvault did not name"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "other.db")
+			foreignDB(t, path, tc.pragmas, tc.stmts...)
+			before, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			db, err := Open(context.Background(), path)
+			if err == nil {
+				db.Close()
+				t.Fatal("Open took a foreign database for a store")
+			}
+			want := path + " is an SQLite database but not a cardvault store (" + tc.problem
+			if !errors.Is(err, ErrNotStore) || !strings.Contains(err.Error(), want) {
+				t.Errorf("Open = %v; want ErrNotStore and %q", err, want)
+			}
+			if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+				t.Errorf("Open changed the refused database (%v): %d bytes, were %d", err, len(after), len(before))
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+				var names []string
+				for _, e := range entries {
+					names = append(names, e.Name())
+				}
+				t.Errorf("files beside the refused database: %v, want only other.db", names)
+			}
+		})
+	}
+}
+
+// TestNewStoreIsAStoreAtOnce: the file Open creates holds schema_migrations
+// before any migration ran, so a store whose creator stopped (crashed) before
+// its first migration opens and is migrated; a new store gets every migration.
+func TestNewStoreIsAStoreAtOnce(t *testing.T) {
+	files, _ := fs.Glob(migrations, "migration/*.sql")
+	path := filepath.Join(t.TempDir(), "db")
+	db, err := open(context.Background(), path, []string{}) // created, nothing migrated
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if err := checkStore(context.Background(), path); err != nil {
+		t.Fatalf("a created store before its first migration: %v", err)
+	}
+	db, err = Open(context.Background(), path)
+	if err != nil {
+		t.Fatalf("Open of a store created without migrations: %v", err)
+	}
+	defer db.Close()
+	var n int
+	if err := db.r.QueryRow(`SELECT count(*) FROM schema_migrations`).Scan(&n); err != nil || n != len(files) {
+		t.Errorf("%d migrations recorded (%v), want %d", n, err, len(files))
 	}
 }

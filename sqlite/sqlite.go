@@ -50,11 +50,14 @@ var _ cardvault.Store = (*DB)(nil)
 
 // Open opens the database file at path and migrates it. A new store is
 // created only where no file exists (mode 0600; SQLite gives its WAL and
-// shared-memory files the same mode). An existing file that is empty,
-// shorter than its header, has a damaged header or is shorter than the pages
-// its header records is refused with an error that names the file and the
-// problem and wraps ErrNotDatabase. Several processes may open one new store
-// at once: each waits for the others' migrations.
+// shared-memory files the same mode), and not while a WAL or shared-memory
+// file of an earlier database lies at the path (ErrNotDatabase). An existing
+// file that is empty, shorter than its header, has a damaged header or is
+// shorter than the pages its header records is refused with an error that
+// names the file and the problem and wraps ErrNotDatabase; an SQLite database
+// that is not a cardvault store is refused unchanged, wrapping ErrNotStore.
+// Several processes may open one new store at once: each waits for the
+// others' migrations.
 func Open(ctx context.Context, path string) (*DB, error) {
 	return open(ctx, path, nil)
 }
@@ -67,6 +70,9 @@ func open(ctx context.Context, path string, only []string) (*DB, error) {
 	}
 	if !created {
 		if err := CheckFile(path); err != nil {
+			return nil, err
+		}
+		if err := checkStore(ctx, path); err != nil {
 			return nil, err
 		}
 	}
@@ -119,11 +125,9 @@ func (db *DB) Close() error {
 	return errors.Join(err, db.w.Close())
 }
 
+// migrate applies the migrations not yet recorded in schema_migrations
+// (which createFile made with the file, and checkStore found in an existing one).
 func (db *DB) migrate(ctx context.Context, only []string) error {
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		name TEXT PRIMARY KEY, applied_at INTEGER NOT NULL)`); err != nil {
-		return err
-	}
 	names, err := fs.Glob(migrations, "migration/*.sql")
 	if err != nil {
 		return err
