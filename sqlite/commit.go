@@ -25,6 +25,7 @@ type writeReq struct {
 	ctx     context.Context
 	fn      writeFunc
 	destroy func() bool // reports, after fn, whether it destroyed card data: scrub the WAL after the commit
+	probe   bool        // Ping's write probe, not a real write (health.record)
 	done    chan error
 }
 
@@ -108,13 +109,17 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	db.stats.batches.Add(1)
 	db.stats.writes.Add(int64(len(batch)))
 	committed, err := db.runBatch(batch, errs)
+	real := false
+	for _, r := range batch {
+		real = real || !r.probe
+	}
 	switch {
 	case err != nil:
-		db.health.record(err)
+		db.health.record(err, real)
 	case firstFault(errs) != nil:
-		db.health.record(firstFault(errs))
+		db.health.record(firstFault(errs), real)
 	case committed:
-		db.health.record(nil)
+		db.health.record(nil, real)
 	}
 	if !committed {
 		return

@@ -12,6 +12,8 @@ import (
 	"fmt"
 	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -44,6 +46,9 @@ type DB struct {
 	once    sync.Once
 	stats   writeStats
 	health  health
+
+	path string      // the database file's absolute path
+	file os.FileInfo // the file at path when the store opened it (checkSameFile)
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -64,6 +69,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 
 // open is Open that applies only the migrations named in only (nil: all).
 func open(ctx context.Context, path string, only []string) (*DB, error) {
+	abs, err := filepath.Abs(path) // for Ping, should the process change directory
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: %w", err)
+	}
 	created, err := createFile(path)
 	if err != nil {
 		return nil, err
@@ -94,12 +103,19 @@ func open(ctx context.Context, path string, only []string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(readConns)
 	r.SetMaxIdleConns(readConns) // keep connections, and the statements prepared on them
-	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)}, health: health{interval: probeInterval},
-		reqs: make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
+	dir := filepath.Dir(abs)
+	db := &DB{w: w, r: r, rq: reader{newStmtCache(r)}, path: abs,
+		health: health{interval: probeInterval, space: func() (fsSpace, error) { return diskSpace(dir) }},
+		reqs:   make(chan *writeReq), closing: make(chan struct{}), stopped: make(chan struct{})}
 	go db.commitLoop()
 	if err := db.migrate(ctx, only); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("sqlite: %s: migrate: %w", path, err)
+	}
+	// The writer has the file open since the migrations: this is its identity.
+	if db.file, err = os.Stat(path); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("sqlite: %w", err)
 	}
 	return db, nil
 }

@@ -1,0 +1,5 @@
+//go:build !(linux || darwin)
+
+package sqlite
+
+func diskSpace(string) (fsSpace, error) { return fsSpace{}, errNoStatfs }
