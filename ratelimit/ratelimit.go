@@ -48,14 +48,23 @@ type bucket struct {
 // Validate checks a configured rate and burst: the rate must be a finite
 // number ≥ 0 (0 turns limiting off) and the burst at least 1.
 func Validate(perSecond float64, burst int) error {
-	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 {
-		return fmt.Errorf("rate limit %v: must be a number ≥ 0 (0 turns limiting off)", perSecond)
+	if math.IsNaN(perSecond) || math.IsInf(perSecond, 0) || perSecond < 0 || (perSecond > 0 && perSecond < MinRate) {
+		return fmt.Errorf("rate limit %v: must be 0 (limiting off) or from %v (one request an hour) up", perSecond, MinRate)
 	}
-	if burst < 1 {
-		return fmt.Errorf("rate burst %d: must be at least 1", burst)
+	if burst < 1 || burst > MaxBurst {
+		return fmt.Errorf("rate burst %d: must be from 1 to %d", burst, MaxBurst)
 	}
 	return nil
 }
+
+// The bounds Validate puts on a limiter's settings. Within them the time a
+// bucket takes to refill (burst / rate) fits a time.Duration.
+const (
+	// MinRate is the slowest rate, in requests per second: one an hour.
+	MinRate = 1.0 / 3600
+	// MaxBurst is the largest burst.
+	MaxBurst = 1_000_000
+)
 
 // NewLimiter returns a limiter allowing perSecond requests per bucket with
 // bursts of burst. perSecond = 0 returns nil, which allows everything; an

@@ -98,10 +98,14 @@ func TestValidate(t *testing.T) {
 		{0, 1, true}, {100, 200, true}, {0.5, 1, true},
 		{-1, 200, false}, {-0.001, 1, false}, {math.NaN(), 1, false}, {math.Inf(1), 1, false},
 		{100, 0, false}, {100, -5, false}, {0, 0, false},
+		{MinRate, MaxBurst, true}, {MinRate * 0.99, 1, false}, {1e-300, 1, false}, {100, MaxBurst + 1, false},
 	} {
 		l, err := NewLimiter(tc.rate, tc.burst)
 		if (err == nil) != tc.ok || (Validate(tc.rate, tc.burst) == nil) != tc.ok {
 			t.Errorf("NewLimiter(%v, %d) error = %v, want ok %v", tc.rate, tc.burst, err, tc.ok)
+		}
+		if l != nil && l.refill <= 0 {
+			t.Errorf("NewLimiter(%v, %d): refill %v overflowed", tc.rate, tc.burst, l.refill)
 		}
 		if tc.ok && (l == nil) != (tc.rate == 0) {
 			t.Errorf("NewLimiter(%v, %d) = %v: nil exactly when the rate is 0", tc.rate, tc.burst, l)

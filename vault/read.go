@@ -14,6 +14,12 @@ import (
 // /healthz.
 const ReadsPerAccount = 4
 
+// ReadsInAll is how many bounded reads of all accounts together may run in
+// the store at once: fewer than the read pool's 8 connections, so that two or
+// more busy tenants still leave connections for /healthz and for API-key
+// lookups, which every request makes first.
+const ReadsInAll = 6
+
 // readRetryAfter is the Retry-After, in seconds, of a read that gave up
 // waiting for its account's turn.
 const readRetryAfter = 1
@@ -23,6 +29,7 @@ const readRetryAfter = 1
 type readGate struct {
 	mu   sync.Mutex
 	sems map[string]*accountSem
+	all  chan struct{} // one element per running read of any account (ReadsInAll)
 }
 
 type accountSem struct {
@@ -30,15 +37,17 @@ type accountSem struct {
 	slots chan struct{} // one element per running read
 }
 
-// acquire waits for one of the account's ReadsPerAccount slots. When ctx ends
+// acquire waits for one of the account's ReadsPerAccount slots, then for one
+// of the ReadsInAll slots. When ctx ends
 // first (the request's deadline, or the client gone) it returns ERateLimited
 // with Retry-After 1: the account is busy, the server is not failing.
 // Otherwise the caller must call the returned release exactly once.
 func (g *readGate) acquire(ctx context.Context, accountID string) (release func(), err error) {
 	g.mu.Lock()
 	if g.sems == nil {
-		g.sems = map[string]*accountSem{}
+		g.sems, g.all = map[string]*accountSem{}, make(chan struct{}, ReadsInAll)
 	}
+	all := g.all
 	s := g.sems[accountID]
 	if s == nil {
 		s = &accountSem{slots: make(chan struct{}, ReadsPerAccount)}
@@ -46,10 +55,19 @@ func (g *readGate) acquire(ctx context.Context, accountID string) (release func(
 	}
 	s.users++
 	g.mu.Unlock()
+	// The account's slot first: reads waiting behind their own account's
+	// bound hold none of the slots every account shares.
 	select {
 	case s.slots <- struct{}{}:
-		return func() { <-s.slots; g.leave(accountID, s) }, nil
 	case <-ctx.Done():
+		g.leave(accountID, s)
+		return nil, &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: readRetryAfter}
+	}
+	select {
+	case all <- struct{}{}:
+		return func() { <-all; <-s.slots; g.leave(accountID, s) }, nil
+	case <-ctx.Done():
+		<-s.slots
 		g.leave(accountID, s)
 		return nil, &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: readRetryAfter}
 	}

@@ -144,3 +144,56 @@ func TestReadsBoundedPerAccount(t *testing.T) {
 		}
 	}
 }
+
+// TestReadGateInAll: busy accounts together hold at most ReadsInAll slots, so
+// the read pool keeps connections for /healthz and key lookups; a read held
+// back by the shared bound gives its account's slot back when it gives up.
+func TestReadGateInAll(t *testing.T) {
+	var g readGate
+	var held []func()
+	take := func(account string) {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		release, err := g.acquire(ctx, account)
+		if err != nil {
+			t.Fatalf("acquire for %s: %v", account, err)
+		}
+		held = append(held, release)
+	}
+	for range ReadsPerAccount {
+		take("a")
+	}
+	for range ReadsInAll - ReadsPerAccount {
+		take("b")
+	}
+	for _, account := range []string{"b", "c"} {
+		ctx, cancel := context.WithTimeout(t.Context(), 20*time.Millisecond)
+		release, err := g.acquire(ctx, account)
+		cancel()
+		if err == nil {
+			release()
+			t.Fatalf("a read of %s got a slot past ReadsInAll (%d)", account, ReadsInAll)
+		}
+		wantRateLimited(t, "a read of "+account+" past ReadsInAll", err)
+	}
+	if n := len(g.sems["c"].slotsOrNil()); n != 0 {
+		t.Errorf("account c holds %d slots after giving up; want 0", n)
+	}
+	held[0]() // one of a's reads ends: c gets the shared slot
+	take("c")
+	for _, release := range held[1:] {
+		release()
+	}
+	if len(g.sems) != 0 || len(g.all) != 0 {
+		t.Errorf("%d semaphores and %d shared slots kept after every read ended; want 0", len(g.sems), len(g.all))
+	}
+}
+
+// slotsOrNil returns s's slots, nil for a forgotten account.
+func (s *accountSem) slotsOrNil() chan struct{} {
+	if s == nil {
+		return nil
+	}
+	return s.slots
+}
