@@ -8,15 +8,16 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
-
-	"github.com/cardvault/cardvault"
 )
 
 // markerFile, in the data directory, records that a store was created there.
 // Without it an operator's deleted or lost database file would be taken for
 // a new installation: a fresh store, new keys, and every old key answering
 // 401 with nothing saying why.
-const markerFile = "cardvault.store"
+//
+// It is a hidden file, so that `rm cardvault.*` (the database and its WAL)
+// or `rm data/*` leaves it in place.
+const markerFile = ".cardvault-store"
 
 // markerText is the marker's content; the database path and the time the
 // store was created (or, for an older store, first opened with a marker) are
@@ -43,12 +44,11 @@ func writeMarker(dir, dbPath string, created bool) error {
 	if err != nil {
 		return err
 	}
-	// A name of its own: several processes may create one store at once.
-	tmp := path + ".tmp-" + cardvault.RandomString(12)
-	defer os.Remove(tmp)
-	if err := writeFileSync(tmp, fmt.Appendf(nil, markerText, abs, time.Now().UTC().Format(time.RFC3339)), 0o600); err != nil {
+	tmp, err := writeTemp(path, fmt.Appendf(nil, markerText, abs, time.Now().UTC().Format(time.RFC3339)), 0o600)
+	if err != nil {
 		return fmt.Errorf("store marker: %w", err)
 	}
+	defer os.Remove(tmp)
 	if err := os.Rename(tmp, path); err != nil {
 		return fmt.Errorf("store marker: %w", err)
 	}

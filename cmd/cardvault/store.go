@@ -76,6 +76,12 @@ func (s *Store) open(ctx context.Context, log *slog.Logger, mode openMode) (_ ca
 	if mode == readStore {
 		return db, nil, false, nil
 	}
+	if !exists {
+		// Check before a development key is made for a store that cannot be.
+		if fi, err := os.Stat(filepath.Dir(dbPath)); err != nil || !fi.IsDir() {
+			return nil, nil, false, fmt.Errorf("--db %s: its directory does not exist", dbPath)
+		}
+	}
 	kr, dev, err := s.keyring(!exists, log)
 	if err == nil && db == nil {
 		db, err = openDB(ctx, dbPath)
@@ -244,25 +250,44 @@ func readKeyFile(path string) ([]byte, error) {
 	return keys.ParseMasterKey(strings.TrimSpace(string(b)))
 }
 
+// writeFileSync creates path holding b, durably, failing with an error that
+// wraps fs.ErrExist if path exists. The file appears whole or not at all:
+// it is written and synced under a name of its own and hard-linked into
+// place, so a process starting beside this one never reads it half written.
 func writeFileSync(path string, b []byte, mode os.FileMode) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	tmp, err := writeTemp(path, b, mode)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(b); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
+	defer os.Remove(tmp)
+	if err := os.Link(tmp, path); err != nil {
 		return err
 	}
 	// Make the new directory entry durable too: a database that survives a
 	// power loss without its key would be unreadable.
 	return syncDir(filepath.Dir(path))
+}
+
+// writeTemp writes b, synced, to a new file beside path with a name of its
+// own (several processes may create one store at once) and returns its name.
+func writeTemp(path string, b []byte, mode os.FileMode) (string, error) {
+	tmp := path + ".tmp-" + cardvault.RandomString(12)
+	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL, mode)
+	if err != nil {
+		return "", err
+	}
+	_, err = f.Write(b)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", err
+	}
+	return tmp, nil
 }
 
 // syncDir makes a directory's entries durable.

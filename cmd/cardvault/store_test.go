@@ -79,7 +79,7 @@ func checkRefused(t *testing.T, what, data string, env []string, want ...string)
 // account create and account list; --new-store creates a new, empty store.
 func TestMissingDatabaseRefused(t *testing.T) {
 	data, db := mustStore(t)
-	if _, err := os.Stat(filepath.Join(data, "cardvault.store")); err != nil {
+	if _, err := os.Stat(filepath.Join(data, ".cardvault-store")); err != nil {
 		t.Fatalf("no store marker: %v", err)
 	}
 	if err := os.Remove(db); err != nil {
