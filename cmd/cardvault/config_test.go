@@ -18,7 +18,8 @@ func TestServeConfigRefused(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"burst 0", nil, []string{"--rate-burst", "0"}, "burst 0: must be at least 1"},
+		{"burst 0", nil, []string{"--rate-burst", "0"}, "burst 0: must be from 1 to 1000000"},
+		{"rate below one an hour", nil, []string{"--rate-limit", "1e-300"}, "rate limit 1e-300: must be 0"},
 		{"negative rate from the environment", []string{"CARDVAULT_RATE_LIMIT=-1"}, nil, "rate limit -1"},
 		{"ttl 0", nil, []string{"--token-ttl", "0s"}, "--token-ttl 0s: must be positive"},
 	}
