@@ -109,17 +109,17 @@ func (db *DB) commitBatch(batch []*writeReq) {
 	db.stats.batches.Add(1)
 	db.stats.writes.Add(int64(len(batch)))
 	committed, err := db.runBatch(batch, errs)
-	real := false
+	realWrite := false
 	for _, r := range batch {
-		real = real || !r.probe
+		realWrite = realWrite || !r.probe
 	}
 	switch {
 	case err != nil:
-		db.health.record(err, real)
+		db.health.record(err, realWrite)
 	case firstFault(errs) != nil:
-		db.health.record(firstFault(errs), real)
+		db.health.record(firstFault(errs), realWrite)
 	case committed:
-		db.health.record(nil, real)
+		db.health.record(nil, realWrite)
 	}
 	if !committed {
 		return

@@ -69,13 +69,13 @@ type probeRun struct {
 	err  error
 }
 
-// record notes the outcome of a commit; real is false for a batch that held
-// only the probe. A real write's failure is kept as the fault, which only a
+// record notes the outcome of a commit; realWrite is false for a batch that
+// held only the probe. A real write's failure is kept as the fault, which only a
 // real write's success clears, or a probe's success with comfortable free
 // space: a disk too full for real writes often still takes the probe's row.
-func (h *health) record(err error, real bool) {
+func (h *health) record(err error, realWrite bool) {
 	ample := false
-	if err == nil && !real {
+	if err == nil && !realWrite {
 		sp, serr := h.space()
 		ample = errors.Is(serr, errNoStatfs) || serr == nil && sp.avail >= sp.comfortable()
 	}
@@ -83,9 +83,9 @@ func (h *health) record(err error, real bool) {
 	defer h.mu.Unlock()
 	h.at, h.err = time.Now(), err
 	switch {
-	case err != nil && real:
+	case err != nil && realWrite:
 		h.fault = err
-	case err == nil && (real || ample):
+	case err == nil && (realWrite || ample):
 		h.fault = nil
 	}
 }
@@ -152,13 +152,13 @@ func (db *DB) checkSameFile() error {
 	fi, err := os.Stat(db.path)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("sqlite: %s: the database file was deleted while the store had it open: "+
-			"writes go to a file no path reaches and are lost at restart", db.path)
+		return fmt.Errorf("sqlite: %s: the database file was deleted (or moved) while the store had it open: "+
+			"writes go to a file that a restart will not find", db.path)
 	case err != nil:
 		return fmt.Errorf("sqlite: %w", err)
 	case !os.SameFile(fi, db.file):
 		return fmt.Errorf("sqlite: %s: the database file was replaced while the store had it open: "+
-			"writes go to the old file, which no path reaches", db.path)
+			"writes go to the old file, which a restart will not find", db.path)
 	}
 	return nil
 }
