@@ -41,9 +41,17 @@ func parseCustomer(p param.Params, update bool) (customerFields, error) {
 	if m, st := p.Object("metadata"); st == param.Invalid {
 		return f, badRequest("metadata is invalid")
 	} else if st == param.Valid {
-		v := param.ToJSONValue(m)
-		b, err := json.Marshal(v)
-		if err != nil || !storableTree(v) {
+		// Checked on the tree as decoded, without copying it: only a tree
+		// that may fit the limit is copied and serialized.
+		size, ok := metadataSize(m)
+		if !ok {
+			return f, badRequest("metadata is invalid")
+		}
+		if size > maxMetadata {
+			return f, badRequest("metadata is too long")
+		}
+		b, err := json.Marshal(param.ToJSONValue(m))
+		if err != nil {
 			return f, badRequest("metadata is invalid")
 		}
 		if len(b) > maxMetadata {
@@ -207,25 +215,51 @@ func (s *Server) listRequest(r *http.Request) (cardvault.ListParams, error) {
 	return parseList(p, s.v.Now())
 }
 
-// storableTree reports whether every key and string in a metadata tree is
-// storable text (valid UTF-8 without NUL): json.Marshal would otherwise
-// silently replace invalid bytes.
-func storableTree(v any) bool {
+// metadataSize walks a decoded metadata tree without copying it. ok is
+// false when a key or string is not storable text (valid UTF-8 without NUL:
+// json.Marshal would otherwise silently replace invalid bytes). size is a
+// lower bound of its serialized length (escapes only lengthen it); past
+// maxMetadata it stops growing, so the walk never counts beyond the limit.
+func metadataSize(v any) (size int, ok bool) {
 	switch t := v.(type) {
+	case param.Params:
+		return objectSize(t)
 	case map[string]any:
-		for k, c := range t {
-			if !httpx.StorableText(k) || !storableTree(c) {
-				return false
-			}
-		}
+		return objectSize(t)
 	case []any:
+		size = 2 + max(len(t)-1, 0) // [] and commas
 		for _, c := range t {
-			if !storableTree(c) {
-				return false
+			n, ok := metadataSize(c)
+			if !ok {
+				return 0, false
 			}
+			size = min(size+n, maxMetadata+1)
 		}
+		return size, true
 	case string:
-		return httpx.StorableText(t)
+		return len(t) + 2, httpx.StorableText(t)
+	case json.Number:
+		return len(t), true
+	case bool:
+		if t {
+			return 4, true
+		}
+		return 5, true
 	}
-	return true
+	return 4, true // null
+}
+
+func objectSize[M ~map[string]any](m M) (size int, ok bool) {
+	size = 2 + max(len(m)-1, 0) // {} and commas
+	for k, c := range m {
+		if !httpx.StorableText(k) {
+			return 0, false
+		}
+		n, ok := metadataSize(c)
+		if !ok {
+			return 0, false
+		}
+		size = min(size+len(k)+3+n, maxMetadata+1) // "k":
+	}
+	return size, true
 }

@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/internal/httpx"
@@ -228,7 +229,7 @@ func text(p param.Params, key, wire string) (string, error) {
 		return "", badRequest(wire + " is invalid")
 	}
 	v = strings.TrimSpace(v)
-	if len([]rune(v)) > 255 {
+	if utf8.RuneCountInString(v) > 255 {
 		return "", badRequest(wire + " is too long")
 	}
 	return v, nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -105,18 +106,24 @@ func TestReadForDecoding(t *testing.T) {
 	}
 	small, large := strings.Repeat("x", SmallBody), strings.Repeat("x", SmallBody+1)
 
+	// Every body's first SmallBody bytes are read without a read turn,
+	// announced or not; a larger one needs a turn.
 	freeReads := fill(Reads)
-	b, done, err := ReadForDecoding(post(small, SmallBody))
-	if err != nil || len(b) != SmallBody {
-		t.Fatalf("small body with every read turn taken: %d bytes, %v", len(b), err)
+	for _, cl := range []int64{SmallBody, -1} {
+		b, done, err := ReadForDecoding(post(small, cl))
+		if err != nil || string(b) != small {
+			t.Fatalf("small body (Content-Length %d) with every read turn taken: %d bytes, %v", cl, len(b), err)
+		}
+		done()
+		done()
 	}
-	done()
-	done()
-	if _, _, err := ReadForDecoding(post(large, SmallBody+1)); !errors.Is(err, ErrBusy) {
-		t.Errorf("large body with every read turn taken = %v, want ErrBusy", err)
+	for _, cl := range []int64{SmallBody + 1, -1} {
+		if _, _, err := ReadForDecoding(post(large, cl)); !errors.Is(err, ErrBusy) {
+			t.Errorf("large body (Content-Length %d) with every read turn taken = %v, want ErrBusy", cl, err)
+		}
 	}
-	if _, _, err := ReadForDecoding(post(small, -1)); !errors.Is(err, ErrBusy) {
-		t.Errorf("body of unknown length with every read turn taken = %v, want ErrBusy", err)
+	if n := AddressReads.Held("192.0.2.1"); n != 0 {
+		t.Errorf("a refused request kept %d of its address's read turns", n)
 	}
 	freeReads()
 
@@ -127,24 +134,161 @@ func TestReadForDecoding(t *testing.T) {
 	if _, _, err := ReadForDecoding(post(large, SmallBody+1)); !errors.Is(err, ErrBusy) {
 		t.Errorf("large body with every decoding turn taken = %v, want ErrBusy", err)
 	}
-	if len(Reads.slots) != 0 {
-		t.Errorf("a refused request kept %d read turns", len(Reads.slots))
+	if Reads.Held() != 0 || AddressReads.Held("192.0.2.1") != 0 {
+		t.Errorf("a refused request kept read turns: %d, address %d", Reads.Held(), AddressReads.Held("192.0.2.1"))
 	}
 	if b, _, err := ReadForDecoding(post("", 0)); b != nil || err != nil {
 		t.Errorf("no body = %q, %v; want no turn needed", b, err)
 	}
 	freeDecodes()
 
-	b, done, err = ReadForDecoding(post(large, SmallBody+1))
-	if err != nil || len(Reads.slots) != 1 || len(Decodes.slots) != 1 {
-		t.Fatalf("large body: %v, turns held %d read %d decode", err, len(Reads.slots), len(Decodes.slots))
+	for _, cl := range []int64{SmallBody + 1, -1} {
+		b, done, err := ReadForDecoding(post(large, cl))
+		if err != nil || string(b) != large || Reads.Held() != 1 || AddressReads.Held("192.0.2.1") != 1 || Decodes.Held() != 1 {
+			t.Fatalf("large body (Content-Length %d): %d bytes, %v, turns held %d read (%d address) %d decode",
+				cl, len(b), err, Reads.Held(), AddressReads.Held("192.0.2.1"), Decodes.Held())
+		}
+		if cl > 0 && cap(b) != len(b) {
+			t.Errorf("large body of known length in a buffer of cap %d, want %d", cap(b), len(b))
+		}
+		// Without the Log middleware, done gives every turn back.
+		done()
+		if Reads.Held() != 0 || AddressReads.Held("192.0.2.1") != 0 || Decodes.Held() != 0 {
+			t.Errorf("done kept turns: %d read %d decode", Reads.Held(), Decodes.Held())
+		}
 	}
-	done()
-	if len(Reads.slots) != 0 || len(Decodes.slots) != 0 {
-		t.Errorf("done kept turns: %d read %d decode", len(Reads.slots), len(Decodes.slots))
+	for _, tc := range []struct {
+		body string
+		cl   int64
+	}{{"abc", 10}, {large, SmallBody + 20}} {
+		if _, _, err := ReadForDecoding(post(tc.body, tc.cl)); !errors.Is(err, ErrClientBody) || Decodes.Held() != 0 || Reads.Held() != 0 {
+			t.Errorf("short body (%d of %d bytes) = %v (turns %d read %d decode)", len(tc.body), tc.cl, err, Reads.Held(), Decodes.Held())
+		}
 	}
-	if _, _, err := ReadForDecoding(post("abc", 10)); !errors.Is(err, ErrClientBody) || len(Decodes.slots) != 0 {
-		t.Errorf("short body = %v (decode turns %d)", err, len(Decodes.slots))
+	if _, _, err := ReadForDecoding(post("", MaxBody+1)); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("announced over MaxBody = %v", err)
+	}
+	if _, _, err := ReadForDecoding(post(strings.Repeat("x", MaxBody+1), -1)); !errors.Is(err, ErrTooLarge) || Reads.Held() != 0 {
+		t.Errorf("unknown length over MaxBody = %v (read turns %d)", err, Reads.Held())
+	}
+}
+
+// TestReadsPerAddress: one client address holds at most MaxReadsPerAddress
+// read turns (IPv6 by /64); past that its next large body waits and gets
+// ErrBusy, while other addresses' large bodies are read.
+func TestReadsPerAddress(t *testing.T) {
+	from := func(addr string) *http.Request {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", SmallBody+1)))
+		r.RemoteAddr = addr
+		return r
+	}
+	for _, tc := range []struct{ holder, same, other string }{
+		{"192.0.2.7:1000", "192.0.2.7:2000", "192.0.2.8:1000"},
+		{"[2001:db8:1:2::1]:1000", "[2001:db8:1:2:ffff::9]:2000", "[2001:db8:1:3::1]:1000"},
+		{"[::ffff:192.0.2.9]:1000", "192.0.2.9:2000", "[::ffff:192.0.2.10]:1000"},
+	} {
+		var dones []func()
+		for i := range MaxReadsPerAddress {
+			_, done, err := ReadForDecoding(from(tc.holder))
+			if err != nil {
+				t.Fatalf("%s: large body %d of the address = %v", tc.holder, i+1, err)
+			}
+			dones = append(dones, done)
+		}
+		start := time.Now()
+		if _, _, err := ReadForDecoding(from(tc.same)); !errors.Is(err, ErrBusy) {
+			t.Errorf("%s: large body past the address's bound = %v, want ErrBusy", tc.same, err)
+		}
+		if d := time.Since(start); d < MaxBodyWait {
+			t.Errorf("refused after %v, before MaxBodyWait", d)
+		}
+		_, done, err := ReadForDecoding(from(tc.other))
+		if err != nil {
+			t.Errorf("%s: another address's large body = %v", tc.other, err)
+		} else {
+			done()
+		}
+		// A turn given back is taken by a waiting request of the address.
+		got := make(chan error)
+		go func() {
+			_, done, err := ReadForDecoding(from(tc.same))
+			if err == nil {
+				done()
+			}
+			got <- err
+		}()
+		dones[0]()
+		if err := <-got; err != nil {
+			t.Errorf("%s: waiting large body after a turn was given back = %v", tc.same, err)
+		}
+		for _, d := range dones {
+			d()
+		}
+		if Reads.Held() != 0 || Decodes.Held() != 0 || len(AddressReads.addrs) != 0 {
+			t.Errorf("turns left: %d read %d decode, %d addresses", Reads.Held(), Decodes.Held(), len(AddressReads.addrs))
+		}
+	}
+}
+
+// TestReadTurnKeptUntilHandlerEnds: behind the Log middleware a large body's
+// read turn is kept until the handler has returned (also after a panic),
+// its decoding turn only until done; a small body keeps nothing after done.
+func TestReadTurnKeptUntilHandlerEnds(t *testing.T) {
+	var held [3]int
+	h := Log(slog.New(slog.DiscardHandler), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, done, err := ReadForDecoding(r)
+		if err != nil {
+			t.Errorf("ReadForDecoding: %v", err)
+			return
+		}
+		done()
+		held = [3]int{Reads.Held(), AddressReads.Held(ClientIP(r)), Decodes.Held()}
+		if r.Header.Get("Panic") != "" {
+			panic("handler failed")
+		}
+	}), func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusInternalServerError) })
+	for _, tc := range []struct {
+		size  int
+		cl    int64
+		panic string
+		want  [3]int
+	}{
+		{SmallBody, SmallBody, "", [3]int{0, 0, 0}},
+		{SmallBody, -1, "", [3]int{0, 0, 0}},
+		{SmallBody + 1, SmallBody + 1, "", [3]int{1, 1, 0}},
+		{SmallBody + 1, -1, "", [3]int{1, 1, 0}},
+		{SmallBody + 1, SmallBody + 1, "yes", [3]int{1, 1, 0}},
+	} {
+		r := httptest.NewRequest("POST", "/", strings.NewReader(strings.Repeat("x", tc.size)))
+		r.ContentLength = tc.cl
+		r.Header.Set("Panic", tc.panic)
+		h.ServeHTTP(httptest.NewRecorder(), r)
+		if held != tc.want {
+			t.Errorf("%d bytes (Content-Length %d, panic %q): turns held after done = %v, want %v", tc.size, tc.cl, tc.panic, held, tc.want)
+		}
+		if Reads.Held() != 0 || AddressReads.Held(ClientIP(r)) != 0 || Decodes.Held() != 0 {
+			t.Errorf("%d bytes: turns held after the handler returned: %d read %d decode", tc.size, Reads.Held(), Decodes.Held())
+		}
+	}
+}
+
+func TestAddressKey(t *testing.T) {
+	same := [][2]string{
+		{"192.0.2.1", "::ffff:192.0.2.1"},
+		{"2001:db8::1", "2001:db8::ffff:1"},
+		{"2001:db8::1", "2001:db8::1%eth0"},
+		{"not an address", "not an address"},
+	}
+	for _, p := range same {
+		if string(AddressKey(p[0])) != string(AddressKey(p[1])) {
+			t.Errorf("AddressKey(%q) != AddressKey(%q)", p[0], p[1])
+		}
+	}
+	differ := [][2]string{{"192.0.2.1", "192.0.2.2"}, {"2001:db8::1", "2001:db8:0:1::1"}, {"192.0.2.1", "2001:db8::1"}}
+	for _, p := range differ {
+		if string(AddressKey(p[0])) == string(AddressKey(p[1])) {
+			t.Errorf("AddressKey(%q) == AddressKey(%q)", p[0], p[1])
+		}
 	}
 }
 

@@ -7,10 +7,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 )
 
 // MaxBody is the largest request body accepted (1 MiB).
@@ -28,10 +28,34 @@ var ErrClientBody = errors.New("request body could not be read")
 type infoKey struct{}
 
 // Info is what the access log records of a request besides method, status and
-// duration. Handlers fill in Route; the middleware sets ID.
+// duration. Handlers fill in Route; the middleware sets ID. It also holds
+// what is to be given back once the request's handler has finished.
 type Info struct {
 	ID    string
 	Route string
+
+	kept  bool     // the Log middleware made it and runs atEnd
+	atEnd []func() // run by the Log middleware after the handler returned
+}
+
+// atEnd arranges for f to run once the request's handler has returned (by
+// the Log middleware). It reports false, and does nothing, when ctx holds no
+// Info of that middleware: the caller must run f itself.
+func atEnd(ctx context.Context, f func()) bool {
+	i, ok := ctx.Value(infoKey{}).(*Info)
+	if !ok || !i.kept {
+		return false
+	}
+	i.atEnd = append(i.atEnd, f)
+	return true
+}
+
+// end runs what atEnd registered, last registered first.
+func (i *Info) end() {
+	for n := len(i.atEnd) - 1; n >= 0; n-- {
+		i.atEnd[n]()
+	}
+	i.atEnd = nil
 }
 
 // WithInfo attaches i to ctx.
@@ -69,11 +93,7 @@ func ReadBody(r *http.Request) ([]byte, error) {
 		b, err = io.ReadAll(io.LimitReader(r.Body, MaxBody+1))
 	}
 	if err != nil {
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return nil, ErrTooLarge
-		}
-		return nil, fmt.Errorf("%w: %w", ErrClientBody, err)
+		return nil, readFault(err)
 	}
 	if len(b) > MaxBody {
 		return nil, ErrTooLarge
@@ -105,6 +125,26 @@ func ClientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
+}
+
+// AddressKey is what one client address (as ClientIP returns it) is bounded
+// by: an IPv4 address (also written as an IPv4-mapped IPv6 one), or the /64
+// of an IPv6 address (one end site holds a whole /64, so a client could
+// otherwise pick a fresh address per request). Text that is no IP address
+// is its own key.
+func AddressKey(addr string) []byte {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return []byte(addr)
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.WithZone("").Prefix(64); err == nil {
+			ip = p.Addr()
+		}
+	}
+	b, _ := ip.MarshalBinary()
+	return b
 }
 
 // WriteJSON writes v as JSON with status.

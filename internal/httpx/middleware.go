@@ -46,7 +46,8 @@ func SetHygieneHeaders(h http.Header) {
 }
 
 // Log wraps next with a request id, the hygiene headers, a body size limit,
-// panic recovery and one access-log line per request. The line holds method,
+// panic recovery and one access-log line per request, and gives back, once
+// next has returned, what the request kept until then (see ReadForDecoding). The line holds method,
 // route pattern, status, duration and request id — never the raw path, query,
 // body or headers, any of which may carry a card number or a key. onPanic
 // writes the dialect's 500. The headers are set before next runs, so every
@@ -54,7 +55,10 @@ func SetHygieneHeaders(h http.Header) {
 func Log(log *slog.Logger, next http.Handler, onPanic func(http.ResponseWriter, *http.Request)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
-		info := &Info{ID: requestID(r), Route: "unmatched"}
+		info := &Info{ID: requestID(r), Route: "unmatched", kept: true}
+		// Last, even on a panic: give back what the request kept until its
+		// handler finished (a large body's read turn).
+		defer info.end()
 		w.Header().Set("X-Request-Id", info.ID)
 		SetHygieneHeaders(w.Header())
 		r = r.WithContext(WithInfo(r.Context(), info))
