@@ -7,6 +7,7 @@ package ratelimit
 import (
 	"fmt"
 	"math"
+	"net/netip"
 	"sync"
 	"time"
 
@@ -159,4 +160,24 @@ func (l *Limiter) forgetIdle(now time.Time) {
 // RetryAfter renders a wait as whole seconds for the Retry-After header (at least 1).
 func RetryAfter(d time.Duration) int {
 	return int(math.Max(1, math.Ceil(d.Seconds())))
+}
+
+// AddressKey is what one client address is bounded
+// by: an IPv4 address (also written as an IPv4-mapped IPv6 one), or the /64
+// of an IPv6 address (one end site holds a whole /64, so a client could
+// otherwise pick a fresh address per request). Text that is no IP address
+// is its own key.
+func AddressKey(addr string) []byte {
+	ip, err := netip.ParseAddr(addr)
+	if err != nil {
+		return []byte(addr)
+	}
+	ip = ip.Unmap()
+	if ip.Is6() {
+		if p, err := ip.WithZone("").Prefix(64); err == nil {
+			ip = p.Addr()
+		}
+	}
+	b, _ := ip.MarshalBinary()
+	return b
 }

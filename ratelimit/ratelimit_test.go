@@ -147,3 +147,23 @@ func TestMaxBuckets(t *testing.T) {
 		t.Error("a full bucket was kept at the bound")
 	}
 }
+
+func TestAddressKey(t *testing.T) {
+	same := [][2]string{
+		{"192.0.2.1", "::ffff:192.0.2.1"},
+		{"2001:db8::1", "2001:db8::ffff:1"},
+		{"2001:db8::1", "2001:db8::1%eth0"},
+		{"not an address", "not an address"},
+	}
+	for _, p := range same {
+		if string(AddressKey(p[0])) != string(AddressKey(p[1])) {
+			t.Errorf("AddressKey(%q) != AddressKey(%q)", p[0], p[1])
+		}
+	}
+	differ := [][2]string{{"192.0.2.1", "192.0.2.2"}, {"2001:db8::1", "2001:db8:0:1::1"}, {"192.0.2.1", "2001:db8::1"}}
+	for _, p := range differ {
+		if string(AddressKey(p[0])) == string(AddressKey(p[1])) {
+			t.Errorf("AddressKey(%q) == AddressKey(%q)", p[0], p[1])
+		}
+	}
+}

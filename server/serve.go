@@ -124,6 +124,11 @@ func (t *tracker) wrap(h http.Handler) http.Handler {
 		t.add(f)
 		defer t.done(f)
 		if !f.eof {
+			// On a copy: net/http looks at its own request's body type after
+			// the handler to decide whether an unread rest may be skipped;
+			// wrapping that one would make it read up to 256 KiB of a stalled
+			// client's body before answering.
+			r = r.WithContext(r.Context())
 			r.Body = &trackedBody{ReadCloser: r.Body, t: t, f: f}
 		}
 		h.ServeHTTP(w, r)

@@ -237,3 +237,26 @@ func TestServeFreshConnDoesNotHoldShutdown(t *testing.T) {
 		t.Error("the fresh connection got an answer")
 	}
 }
+
+// TestRefusalBeforeTheBodyIsAnsweredAtOnce: a handler that answers without
+// reading the body (a 429, a body too large) reaches a client whose large
+// body (256 KiB or more) has stalled at once, not when the read timeout ends:
+// net/http must still see its own body type, or it tries to read 256 KiB of
+// the rest first. (A smaller unread body net/http always reads on.)
+func TestRefusalBeforeTheBodyIsAnsweredAtOnce(t *testing.T) {
+	s := mustServe(t, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusTooManyRequests)
+	}), time.Second)
+	c := rawDial(t, s.addr)
+	defer c.Close()
+	start := time.Now()
+	fmt.Fprintf(c, "POST /tokens HTTP/1.1\r\nHost: x\r\nContent-Length: 1048576\r\n\r\nabc")
+	c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	status, err := bufio.NewReader(c).ReadString('\n')
+	if err != nil || !strings.Contains(status, "429") {
+		t.Fatalf("status line %q, %v", status, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("answered after %v; want at once", took)
+	}
+}

@@ -2,7 +2,6 @@ package vault
 
 import (
 	"crypto/sha256"
-	"net/netip"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/ratelimit"
@@ -36,7 +35,7 @@ func (v *Vault) Allow(t Traffic, rec *cardvault.APIKey, addr string) error {
 		keys = append(keys, bucketKey(t, 'k', rec.Hash[:]))
 	}
 	if addr != "" {
-		keys = append(keys, bucketKey(t, 'a', addressPrefix(addr)))
+		keys = append(keys, bucketKey(t, 'a', ratelimit.AddressKey(addr)))
 	}
 	if ok, wait := v.Limiter.Allow(v.Now(), keys...); !ok {
 		return &cardvault.Error{Code: cardvault.ERateLimited, RetryAfter: ratelimit.RetryAfter(wait)}
@@ -53,22 +52,4 @@ func bucketKey(t Traffic, kind byte, id []byte) [32]byte {
 	var k [32]byte
 	h.Sum(k[:0])
 	return k
-}
-
-// addressPrefix is what one client address is limited by: an IPv4 address,
-// or the /64 of an IPv6 address (one end site holds a whole /64, so a client
-// could otherwise pick a fresh address per request).
-func addressPrefix(addr string) []byte {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return []byte(addr)
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.WithZone("").Prefix(64); err == nil {
-			ip = p.Addr()
-		}
-	}
-	b, _ := ip.MarshalBinary()
-	return b
 }

@@ -8,6 +8,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"github.com/cardvault/cardvault/ratelimit"
 )
 
 // Reading and decoding a body costs memory: the body, what the decoded tree
@@ -115,7 +117,7 @@ func (g *Gate) leaver() func() {
 }
 
 // AddressGate bounds how many turns the requests of one client address
-// (by AddressKey) hold at once.
+// (by ratelimit.AddressKey) hold at once.
 type AddressGate struct {
 	n     int
 	mu    sync.Mutex
@@ -138,7 +140,7 @@ func NewAddressGate(n int) *AddressGate {
 func (g *AddressGate) Held(addr string) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if a := g.addrs[string(AddressKey(addr))]; a != nil {
+	if a := g.addrs[string(ratelimit.AddressKey(addr))]; a != nil {
 		return len(a.slots)
 	}
 	return 0
@@ -146,7 +148,7 @@ func (g *AddressGate) Held(addr string) int {
 
 // enter waits for a turn of addr until expired fires or ctx ends; see Gate.Enter.
 func (g *AddressGate) enter(ctx context.Context, addr string, expired <-chan time.Time) (func(), error) {
-	key := string(AddressKey(addr))
+	key := string(ratelimit.AddressKey(addr))
 	g.mu.Lock()
 	a := g.addrs[key]
 	if a == nil {

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"net/netip"
 )
 
 // MaxBody is the largest request body accepted (1 MiB).
@@ -125,26 +124,6 @@ func ClientIP(r *http.Request) string {
 		return r.RemoteAddr
 	}
 	return host
-}
-
-// AddressKey is what one client address (as ClientIP returns it) is bounded
-// by: an IPv4 address (also written as an IPv4-mapped IPv6 one), or the /64
-// of an IPv6 address (one end site holds a whole /64, so a client could
-// otherwise pick a fresh address per request). Text that is no IP address
-// is its own key.
-func AddressKey(addr string) []byte {
-	ip, err := netip.ParseAddr(addr)
-	if err != nil {
-		return []byte(addr)
-	}
-	ip = ip.Unmap()
-	if ip.Is6() {
-		if p, err := ip.WithZone("").Prefix(64); err == nil {
-			ip = p.Addr()
-		}
-	}
-	b, _ := ip.MarshalBinary()
-	return b
 }
 
 // WriteJSON writes v as JSON with status.
