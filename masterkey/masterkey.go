@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -136,6 +137,10 @@ func Parse(b []byte) ([]byte, error) {
 // readKey reads a base64 key from a file and clears what it read.
 func readKey(path string) ([]byte, error) {
 	f, err := os.Open(path)
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // the caller names the file
+	}
 	if err != nil {
 		return nil, err
 	}

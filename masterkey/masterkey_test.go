@@ -162,7 +162,7 @@ func TestResolve(t *testing.T) {
 		{"flag parts, one", nil, Config{Parts: parts[:1]}, "", "--master-key-part: 1 part given"},
 		{"flag parts, four", nil, Config{Parts: append(parts, keyFile)}, "", "4 parts given"},
 		{"flag file and parts", nil, Config{File: keyFile, Parts: parts[:2]}, "", "both given"},
-		{"flag file missing", nil, Config{File: "/nonexistent/key"}, "", "--master-key-file /nonexistent/key: open"},
+		{"flag file missing", nil, Config{File: "/nonexistent/key"}, "", "--master-key-file /nonexistent/key: no such file"},
 	}
 	for _, tt := range tests {
 		clearEnv(t)

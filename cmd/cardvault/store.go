@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,17 +11,19 @@ import (
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/masterkey"
 	"github.com/cardvault/cardvault/sqlite"
 )
 
 // Store holds the flags that locate the data and the master key. Flags
-// beat environment variables; the master key's sources are described at
-// configuredKey.
+// beat environment variables; the master key's sources and their
+// precedence are described at masterkey.Resolve.
 type Store struct {
-	Data          string `name:"data" env:"CARDVAULT_DATA" default:"./cardvault-data" help:"Data directory."`
-	DB            string `name:"db" env:"CARDVAULT_DB" help:"Database: an SQLite file path (default: cardvault.db in the data directory)."`
-	MasterKeyFile string `name:"master-key-file" help:"File holding the base64 master key. Without this flag the key comes from $CARDVAULT_MASTER_KEY (the base64 key itself) or $CARDVAULT_MASTER_KEY_FILE (a file; if both are set they must hold the same key), else from the development key in the data directory."`
-	NewStore      bool   `name:"new-store" env:"CARDVAULT_NEW_STORE" help:"Create a new, empty store even though the data directory's marker says its database existed (it has been lost)."`
+	Data           string   `name:"data" env:"CARDVAULT_DATA" default:"./cardvault-data" help:"Data directory."`
+	DB             string   `name:"db" env:"CARDVAULT_DB" help:"Database: an SQLite file path (default: cardvault.db in the data directory)."`
+	MasterKeyFile  string   `name:"master-key-file" placeholder:"FILE" help:"File holding the base64 master key. Without this flag or --master-key-part the key comes from $CARDVAULT_MASTER_KEY (the base64 key itself, removed from the environment once read) or $CARDVAULT_MASTER_KEY_FILE (a file; if both are set they must hold the same key), or from $CARDVAULT_MASTER_KEY_PARTS (part files separated by ':'), else from the development key in the data directory."`
+	MasterKeyParts []string `name:"master-key-part" sep:"none" placeholder:"FILE" help:"File holding one part of a split master key (base64 of 32 bytes); give it 2 or 3 times: the parts are combined by XOR. Not with --master-key-file."`
+	NewStore       bool     `name:"new-store" env:"CARDVAULT_NEW_STORE" help:"Create a new, empty store even though the data directory's marker says its database existed (it has been lost)."`
 }
 
 // openMode says what a command may do to the data directory.
@@ -141,8 +142,8 @@ func openDB(ctx context.Context, path string) (*sqlite.DB, error) {
 	return db, err
 }
 
-// keyring builds the keyring from the master key; dev reports the
-// development key.
+// keyring builds the keyring from the master key, which is cleared once
+// the keyring holds what it derived; dev reports the development key.
 func (s *Store) keyring(fresh bool, log *slog.Logger) (*keys.Keyring, bool, error) {
 	master, dev, err := s.masterKey(fresh, log)
 	if err != nil {
@@ -162,92 +163,41 @@ func fileExists(path string) (bool, error) {
 	return err == nil, err
 }
 
-// masterKey returns the configured master key (see configuredKey) or the
-// development key in the data directory, creating that one for a new store.
+// masterKey returns the configured master key (masterkey.Resolve says
+// which sources there are and which wins) or the development key in the
+// data directory, creating that one for a new store.
 func (s *Store) masterKey(fresh bool, log *slog.Logger) (key []byte, dev bool, err error) {
 	devPath := filepath.Join(s.Data, devKeyFile)
-	key, from, err := s.configuredKey()
-	if err != nil || key != nil {
+	p, err := masterkey.Resolve(masterkey.Config{File: s.MasterKeyFile, Parts: s.MasterKeyParts})
+	if err != nil {
+		return nil, false, err
+	}
+	if p != nil {
+		key, err := p.Key()
 		if err == nil {
 			if _, serr := os.Stat(devPath); serr == nil {
-				log.Warn("the master key comes from "+from+"; the development key file in the data directory is "+
+				log.Warn("the master key comes from "+p.String()+"; the development key file in the data directory is "+
 					"not used: delete it once the configured key is known to open the store", "file", devPath)
 			}
 		}
 		return key, false, err
 	}
-	b, err := os.ReadFile(devPath)
-	switch {
-	case err == nil:
-	case errors.Is(err, os.ErrNotExist) && fresh:
-		b = []byte(keys.GenerateMasterKey())
-		if err := writeFileSync(devPath, b, 0o600); errors.Is(err, os.ErrExist) {
-			// Another process creating the same store made it first.
-			if b, err = os.ReadFile(devPath); err != nil {
-				return nil, false, err
-			}
-		} else if err != nil {
-			return nil, false, err
-		}
-	case errors.Is(err, os.ErrNotExist):
-		return nil, false, fmt.Errorf("no master key: %s holds no development key; set CARDVAULT_MASTER_KEY, "+
-			"CARDVAULT_MASTER_KEY_FILE or --master-key-file", s.Data)
-	default:
+	d := masterkey.Dev{Path: devPath}
+	if fresh {
+		d.Create = func(path string, b []byte) error { return writeFileSync(path, b, 0o600) }
+	}
+	if key, err = d.Key(); err != nil {
 		return nil, false, err
 	}
 	log.Warn("DEVELOPMENT ONLY: using a master key stored next to the data it protects; "+
-		"set CARDVAULT_MASTER_KEY or --master-key-file in production", "file", devPath)
-	key, err = keys.ParseMasterKey(strings.TrimSpace(string(b)))
-	return key, true, err
+		"set CARDVAULT_MASTER_KEY, --master-key-file or --master-key-part in production", "file", devPath)
+	return key, true, nil
 }
 
-// configuredKey returns the configured master key and where it came from,
-// or nil when none is configured. --master-key-file beats the environment;
-// CARDVAULT_MASTER_KEY and CARDVAULT_MASTER_KEY_FILE may both be set only if
-// they hold the same key.
-func (s *Store) configuredKey() (key []byte, from string, err error) {
-	if s.MasterKeyFile != "" {
-		key, err := readKeyFile(s.MasterKeyFile)
-		return key, "--master-key-file", err
-	}
-	env, file := os.Getenv("CARDVAULT_MASTER_KEY"), os.Getenv("CARDVAULT_MASTER_KEY_FILE")
-	var fromEnv, fromFile []byte
-	if env != "" {
-		if fromEnv, err = keys.ParseMasterKey(strings.TrimSpace(env)); err != nil {
-			return nil, "", fmt.Errorf("CARDVAULT_MASTER_KEY: %w", err)
-		}
-	}
-	if file != "" {
-		if fromFile, err = readKeyFile(file); err != nil {
-			clear(fromEnv)
-			return nil, "", fmt.Errorf("CARDVAULT_MASTER_KEY_FILE: %w", err)
-		}
-	}
-	switch {
-	case fromEnv != nil && fromFile != nil:
-		same := subtle.ConstantTimeCompare(fromEnv, fromFile) == 1
-		clear(fromFile)
-		if !same {
-			clear(fromEnv)
-			return nil, "", errors.New("CARDVAULT_MASTER_KEY and CARDVAULT_MASTER_KEY_FILE hold different master keys: unset one of them")
-		}
-		return fromEnv, "CARDVAULT_MASTER_KEY", nil
-	case fromEnv != nil:
-		return fromEnv, "CARDVAULT_MASTER_KEY", nil
-	case fromFile != nil:
-		return fromFile, "CARDVAULT_MASTER_KEY_FILE", nil
-	}
-	return nil, "", nil
-}
-
-// readKeyFile reads a base64 master key from a file.
+// readKeyFile reads a base64 master key from a file (the --master-key-file
+// format); the caller names the flag or variable that gave path.
 func readKeyFile(path string) ([]byte, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("master key file: %w", err)
-	}
-	defer clear(b)
-	return keys.ParseMasterKey(strings.TrimSpace(string(b)))
+	return masterkey.File{Path: path, Name: "master key file"}.Key()
 }
 
 // writeFileSync creates path holding b, durably, failing with an error that
