@@ -75,6 +75,9 @@ type FingerprintKey struct {
 // the whole upgrade.
 type KeyUpgrade struct {
 	Want Wrap
+	// Limit, if positive, bounds how many keys one call writes (a rotation
+	// runs in bounded batches, each its own write transaction).
+	Limit int
 	// DataKey re-wraps a data key wrapped otherwise than Want.
 	DataKey func(DataKey) (DataKey, error)
 	// Secret re-seals a public key's sealed secret wrapped otherwise than
@@ -84,6 +87,49 @@ type KeyUpgrade struct {
 	// and makes the stored key of an account that has none (written before
 	// fingerprint keys were stored): it then receives only the AccountID.
 	FingerprintKey func(FingerprintKey) (FingerprintKey, error)
+}
+
+// KEK is the stored record of one key-encryption key version: which master
+// key it comes from (Check, keys.Keyring.MasterCheck), and while a rotation to
+// it runs, the KEK itself wrapped under the previous version (Wrapped,
+// WrappedBy), so that instances still holding the previous master key can
+// open what the rotation wraps anew. Finishing the rotation clears Wrapped
+// and retires every older version.
+type KEK struct {
+	Version   int
+	Check     []byte
+	Wrapped   []byte
+	WrappedBy int
+	CreatedAt time.Time
+	RetiredAt time.Time // zero while the version is in use
+}
+
+// KeyStatus describes a store's keys (Store.KeyStatus): nothing secret.
+type KeyStatus struct {
+	KEKs     []KEKStatus
+	Accounts []AccountKeyStatus
+}
+
+// KEKStatus counts the keys wrapped under one KEK version. Rec is the
+// version's record; keys of a store written before the key hierarchy are
+// counted under version 0, which has none.
+type KEKStatus struct {
+	Version                          int
+	Rec                              *KEK
+	DataKeys, FingerprintKeys, Seals int
+}
+
+// AccountKeyStatus lists an account's data keys with the cards each seals.
+type AccountKeyStatus struct {
+	AccountID string
+	DataKeys  []DataKeyStatus
+}
+
+// DataKeyStatus is one data key version and how many stored cards it seals.
+type DataKeyStatus struct {
+	Version   int
+	Cards     int
+	CreatedAt time.Time
 }
 
 // KeyPair is one mode's public and secret key, shown to the operator once.

@@ -83,7 +83,21 @@ type Store interface {
 	// API secret and fingerprint key not wrapped as u.Want with what u's
 	// functions return, and stores a fingerprint key for every account that has
 	// none. It returns how many keys it wrote: a second call writes none.
+	// With u.Limit > 0 it writes at most that many keys per call.
 	UpgradeKeys(ctx context.Context, u KeyUpgrade) (int, error)
+	// KEKs returns the store's KEK version records, oldest first.
+	KEKs(ctx context.Context) ([]KEK, error)
+	// AddKEK stores the record of a new KEK version, which must be one more
+	// than the newest stored (or 1 in a store with none), with a check value
+	// no other version has (EConflict otherwise).
+	AddKEK(ctx context.Context, k KEK) error
+	// FinishRotation ends a rotation to KEK version v, in one write
+	// transaction: it fails (EConflict) while any key is wrapped otherwise
+	// than under v, else it deletes v's wrapped copy and retires every older
+	// version at time at.
+	FinishRotation(ctx context.Context, v int, at time.Time) error
+	// KeyStatus counts keys per KEK version and cards per data key.
+	KeyStatus(ctx context.Context) (KeyStatus, error)
 
 	// CreateToken stores a token and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error

@@ -59,6 +59,10 @@ const (
 // from is its KEK version, recorded with every key it wraps.
 const kekInfo = "cardvault/kek/v1"
 
+// checkInfo labels the derivation of a master key's check value
+// (MasterCheck) from the master key.
+const checkInfo = "cardvault/kek-check/v1"
+
 // firstKEKVersion is the KEK version of a store's first master key.
 const firstKEKVersion = 1
 
@@ -88,15 +92,25 @@ var ErrOpen = errors.New("keys: ciphertext does not open")
 
 // Keyring seals and opens data under an account's data keys.
 type Keyring struct {
-	kek        cipher.AEAD
-	kekVersion int
-	legacy     atomic.Pointer[legacy] // nil once ForgetLegacy has run
-	rand       io.Reader              // crypto/rand, or fixed bytes in known-answer tests
+	kekRaw []byte                 // the KEK derived from this keyring's master key (version own)
+	check  []byte                 // MasterCheck
+	legacy atomic.Pointer[legacy] // nil once ForgetLegacy has run
+	rand   io.Reader              // crypto/rand, or fixed bytes in known-answer tests
+	source atomic.Pointer[KEKSource]
 
-	mu   sync.RWMutex
-	deks map[string]cipher.AEAD // accountID + "/" + version → unwrapped data key
-	fps  map[string][]byte      // accountID → unwrapped fingerprint key
+	mu          sync.RWMutex
+	own         int                    // the KEK version of this keyring's master key
+	wrapVersion int                    // the KEK version new wrappings use: the newest known
+	keks        map[int]cipher.AEAD    // KEK version → KEK: own, and newer ones learned from the store
+	deks        map[string]cipher.AEAD // accountID + "/" + version → unwrapped data key
+	fps         map[string][]byte      // accountID → unwrapped fingerprint key
 }
+
+// KEKSource returns the stored record of a KEK version (vault sets it: the
+// store's KEKs), so that a keyring meeting a key wrapped under a newer KEK
+// than it holds — one a rotation wrapped anew — can learn that KEK from its
+// record, wrapped under a KEK it holds (AddKEK).
+type KEKSource func(version int) (cardvault.KEK, error)
 
 // legacy is the master-key material of stores written before the hierarchy,
 // used only to bring their keys forward: the master key as an AES-GCM key
@@ -133,7 +147,12 @@ func newKeyring(master []byte, r io.Reader) (*Keyring, error) {
 	if err != nil {
 		return nil, err
 	}
-	k := &Keyring{kek: kek, kekVersion: firstKEKVersion, rand: r, deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}
+	check, err := hkdf.Key(sha256.New, master, nil, checkInfo, KeySize)
+	if err != nil {
+		return nil, err
+	}
+	k := &Keyring{kekRaw: append([]byte(nil), raw...), check: check, own: firstKEKVersion, wrapVersion: firstKEKVersion,
+		keks: map[int]cipher.AEAD{firstKEKVersion: kek}, rand: r, deks: map[string]cipher.AEAD{}, fps: map[string][]byte{}}
 	k.legacy.Store(&legacy{wrap: lw, fpRoot: fpRoot})
 	return k, nil
 }
@@ -143,8 +162,13 @@ func deriveKEK(master []byte) ([]byte, error) {
 	return hkdf.Key(sha256.New, master, nil, kekInfo, KeySize)
 }
 
-// KEKVersion is the version of the KEK this keyring wraps new keys under.
-func (k *Keyring) KEKVersion() int { return k.kekVersion }
+// KEKVersion is the version of the KEK this keyring wraps new keys under:
+// the newest it knows.
+func (k *Keyring) KEKVersion() int {
+	k.mu.RLock()
+	defer k.mu.RUnlock()
+	return k.wrapVersion
+}
 
 // ParseMasterKey decodes a base64 (standard or URL, padded or not) master key.
 // Its error never contains the input.
@@ -317,22 +341,30 @@ func (k *Keyring) fingerprintKey(fk cardvault.FingerprintKey) ([]byte, error) {
 // wrap seals key material under the KEK (SchemeKEK) for purpose, owner and
 // version.
 func (k *Keyring) wrap(key []byte, purpose, owner string, version int) ([]byte, cardvault.Wrap) {
-	out := make([]byte, wrapHeaderSize, wrapHeaderSize+len(key)+k.kek.Overhead())
+	k.mu.RLock()
+	v := k.wrapVersion
+	kek := k.keks[v]
+	k.mu.RUnlock()
+	out := make([]byte, wrapHeaderSize, wrapHeaderSize+len(key)+kek.Overhead())
 	out[0] = SchemeKEK
-	binary.BigEndian.PutUint32(out[1:5], uint32(k.kekVersion))
+	binary.BigEndian.PutUint32(out[1:5], uint32(v))
 	k.read(out[5:wrapHeaderSize])
-	out = k.kek.Seal(out, out[5:wrapHeaderSize], key, wrapAAD(out[:5], purpose, owner, version))
-	return out, cardvault.Wrap{Scheme: SchemeKEK, KEKVersion: k.kekVersion}
+	out = kek.Seal(out, out[5:wrapHeaderSize], key, wrapAAD(out[:5], purpose, owner, version))
+	return out, cardvault.Wrap{Scheme: SchemeKEK, KEKVersion: v}
 }
 
 // unwrap opens key material wrapped by wrap. The scheme and KEK version that
 // the store records must agree with the header.
 func (k *Keyring) unwrap(wrapped []byte, w cardvault.Wrap, purpose, owner string, version int) ([]byte, error) {
-	if w.Scheme != SchemeKEK || w.KEKVersion != k.kekVersion || len(wrapped) < wrapHeaderSize+k.kek.Overhead() ||
+	if w.Scheme != SchemeKEK || len(wrapped) < wrapHeaderSize+16 ||
 		wrapped[0] != SchemeKEK || binary.BigEndian.Uint32(wrapped[1:5]) != uint32(w.KEKVersion) {
 		return nil, ErrOpen
 	}
-	pt, err := k.kek.Open(nil, wrapped[5:wrapHeaderSize], wrapped[wrapHeaderSize:], wrapAAD(wrapped[:5], purpose, owner, version))
+	kek, err := k.kekFor(w.KEKVersion, maxKEKChain)
+	if err != nil {
+		return nil, err
+	}
+	pt, err := kek.Open(nil, wrapped[5:wrapHeaderSize], wrapped[wrapHeaderSize:], wrapAAD(wrapped[:5], purpose, owner, version))
 	if err != nil {
 		return nil, ErrOpen
 	}

@@ -62,7 +62,7 @@ func (db *DB) FingerprintKey(ctx context.Context, accountID string) (cardvault.F
 }
 
 // UpgradeKeys re-wraps, in one write transaction, every key not wrapped as
-// u.Want, and stores a fingerprint key for every account without one. Two
+// u.Want (at most u.Limit if positive), and stores a fingerprint key for every account without one. Two
 // processes starting at once each run it: the second, serialized behind the
 // first by the write lock, finds nothing left. Replaced wrappings are scrubbed
 // from the WAL after the commit, as destroyed card data is.
@@ -80,10 +80,16 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 	var n int
 	err = db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
-		for _, step := range []func(context.Context, *sql.Tx, cardvault.KeyUpgrade) (int, error){
+		for _, step := range []func(context.Context, *sql.Tx, cardvault.KeyUpgrade, int) (int, error){
 			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys,
 		} {
-			m, err := step(ctx, tx, u)
+			limit := -1 // SQLite: no limit
+			if u.Limit > 0 {
+				if limit = u.Limit - n; limit == 0 {
+					break
+				}
+			}
+			m, err := step(ctx, tx, u, limit)
 			if err != nil {
 				return err
 			}
@@ -103,9 +109,9 @@ func notWanted(scheme, kekVersion string) string {
 	return `NOT (` + scheme + ` = ? AND ` + kekVersion + ` = ?)`
 }
 
-func upgradeDataKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (int, error) {
-	old, err := queryDataKeys(ctx, tx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE `+notWanted("scheme", "kek_version"),
-		u.Want.Scheme, u.Want.KEKVersion)
+func upgradeDataKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade, limit int) (int, error) {
+	old, err := queryDataKeys(ctx, tx, `SELECT `+dataKeyColumns+` FROM data_keys WHERE `+notWanted("scheme", "kek_version")+
+		` LIMIT ?`, u.Want.Scheme, u.Want.KEKVersion, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -125,10 +131,10 @@ func upgradeDataKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (i
 	return len(old), nil
 }
 
-func upgradeSecrets(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (int, error) {
+func upgradeSecrets(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade, limit int) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT hash, account_id, mode, kind, sealed_secret, secret_scheme,
 		secret_kek_version, created_at FROM api_keys WHERE sealed_secret IS NOT NULL AND `+
-		notWanted("secret_scheme", "secret_kek_version"), u.Want.Scheme, u.Want.KEKVersion)
+		notWanted("secret_scheme", "secret_kek_version")+` LIMIT ?`, u.Want.Scheme, u.Want.KEKVersion, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -162,9 +168,9 @@ func upgradeSecrets(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (in
 	return len(old), nil
 }
 
-func upgradeFingerprintKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (int, error) {
+func upgradeFingerprintKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade, limit int) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT account_id, wrapped, scheme, kek_version, created_at FROM fingerprint_keys
-		WHERE `+notWanted("scheme", "kek_version"), u.Want.Scheme, u.Want.KEKVersion)
+		WHERE `+notWanted("scheme", "kek_version")+` LIMIT ?`, u.Want.Scheme, u.Want.KEKVersion, limit)
 	if err != nil {
 		return 0, err
 	}
@@ -197,9 +203,9 @@ func upgradeFingerprintKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgr
 
 // addFingerprintKeys stores the fingerprint key of every account without
 // one, created when the account was.
-func addFingerprintKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade) (int, error) {
+func addFingerprintKeys(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade, limit int) (int, error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, created_at FROM accounts
-		WHERE id NOT IN (SELECT account_id FROM fingerprint_keys) ORDER BY id`)
+		WHERE id NOT IN (SELECT account_id FROM fingerprint_keys) ORDER BY id LIMIT ?`, limit)
 	if err != nil {
 		return 0, err
 	}

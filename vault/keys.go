@@ -16,14 +16,7 @@ import (
 // transaction and is idempotent; CheckMasterKey runs it at start-up. Then the
 // keyring forgets the master-key material the upgrade needed.
 func (v *Vault) UpgradeKeys(ctx context.Context) error {
-	n, err := v.Store.UpgradeKeys(ctx, cardvault.KeyUpgrade{
-		Want:    cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: v.Keys.KEKVersion()},
-		DataKey: v.Keys.UpgradeDataKey,
-		Secret: func(k cardvault.APIKey) ([]byte, error) {
-			return v.Keys.UpgradeSecret(sealLabel(k.Hash), k.SealedSecret, k.SecretWrap)
-		},
-		FingerprintKey: v.Keys.UpgradeFingerprintKey,
-	})
+	n, err := v.Store.UpgradeKeys(ctx, v.keyUpgrade())
 	if err != nil {
 		if errors.Is(err, keys.ErrOpen) {
 			return ErrWrongMasterKey
@@ -37,6 +30,18 @@ func (v *Vault) UpgradeKeys(ctx context.Context) error {
 		v.fks.Clear()
 	}
 	return nil
+}
+
+// keyUpgrade re-wraps keys under the keyring's newest KEK.
+func (v *Vault) keyUpgrade() cardvault.KeyUpgrade {
+	return cardvault.KeyUpgrade{
+		Want:    cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: v.Keys.KEKVersion()},
+		DataKey: v.Keys.UpgradeDataKey,
+		Secret: func(k cardvault.APIKey) ([]byte, error) {
+			return v.Keys.UpgradeSecret(sealLabel(k.Hash), k.SealedSecret, k.SecretWrap)
+		},
+		FingerprintKey: v.Keys.UpgradeFingerprintKey,
+	}
 }
 
 // fingerprint returns pan's fingerprint under the account's fingerprint key.

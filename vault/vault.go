@@ -113,20 +113,30 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 var ErrWrongMasterKey = errors.New("the master key does not open this store's data keys: " +
 	"check CARDVAULT_MASTER_KEY / --master-key-file")
 
-// CheckMasterKey verifies, at start-up, that the keyring opens the store's
-// first data keys (ErrWrongMasterKey otherwise), then brings every stored key
-// to the keyring's wrapping (UpgradeKeys). An empty store passes.
+// CheckMasterKey verifies, at start-up, that the keyring's master key is one
+// of the store's KEK versions and not a retired one (LoadKEKs), that it opens
+// the store's first data keys (ErrWrongMasterKey otherwise), then brings
+// every stored key to the keyring's wrapping (UpgradeKeys). An empty store
+// passes, and records the master key as its KEK version 1.
 func (v *Vault) CheckMasterKey(ctx context.Context) error {
+	if err := v.LoadKEKs(ctx); err != nil {
+		return err
+	}
 	dks, err := v.Store.DataKeys(ctx, 3)
 	if err != nil {
 		return err
 	}
 	for _, dk := range dks {
 		if v.Keys.Check(dk) != nil {
-			return ErrWrongMasterKey
+			return v.wrongKey()
 		}
 	}
-	return v.UpgradeKeys(ctx)
+	if err := v.UpgradeKeys(ctx); errors.Is(err, ErrWrongMasterKey) {
+		return v.wrongKey()
+	} else if err != nil {
+		return err
+	}
+	return nil
 }
 
 // SecretKeyOf opens the secret key sealed on a public key's record.

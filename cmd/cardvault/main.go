@@ -24,10 +24,11 @@ type CLI struct {
 	Store
 	Version kong.VersionFlag `name:"version" short:"v" help:"Print the version and exit."`
 
-	Serve      ServeCmd   `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
-	Account    AccountCmd `cmd:"" help:"Manage accounts and their API keys."`
-	VersionCmd VersionCmd `cmd:"" name:"version" help:"Print the version."`
-	Help       HelpCmd    `cmd:"" help:"Show help for cardvault or for a command (cardvault help account keys)."`
+	Serve      ServeCmd      `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
+	Account    AccountCmd    `cmd:"" help:"Manage accounts and their API keys."`
+	Keys       KeyCustodyCmd `cmd:"" help:"Key custody: rotate the master key, show the keys in use."`
+	VersionCmd VersionCmd    `cmd:"" name:"version" help:"Print the version."`
+	Help       HelpCmd       `cmd:"" help:"Show help for cardvault or for a command (cardvault help account keys)."`
 }
 
 // AccountCmd groups account subcommands.
@@ -105,7 +106,7 @@ func suggest(err error, app *kong.Node) error {
 		}
 	}
 	if best == "" {
-		return fmt.Errorf("%w (commands: serve, account, version, help)", err)
+		return fmt.Errorf("%w (commands: serve, account, keys, version, help)", err)
 	}
 	return fmt.Errorf("%w, did you mean %q?", err, best)
 }

@@ -1,0 +1,342 @@
+package main_test
+
+import (
+	"bytes"
+	"crypto/rand"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/server"
+	"github.com/cardvault/cardvault/sqlite"
+	"github.com/cardvault/cardvault/vault"
+)
+
+// rotAccount is an account of the rotation test: its keys, one ChargeOver
+// customer holding one card of a known number, and that card's id and
+// fingerprint.
+type rotAccount struct {
+	id, pk, sk     string
+	coCust, coCard float64
+	pan, fp        string
+}
+
+// openVault opens the store at path with a keyring for master and checks the
+// master key as a start-up does.
+func openVault(t *testing.T, path string, master []byte) (*vault.Vault, error) {
+	t.Helper()
+	db, err := sqlite.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	kr, err := keys.New(master)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := vault.New(db, kr, time.Hour, slog.New(slog.DiscardHandler))
+	return v, v.CheckMasterKey(t.Context())
+}
+
+func mustOpenVault(t *testing.T, path string, master []byte) *vault.Vault {
+	t.Helper()
+	v, err := openVault(t, path, master)
+	if err != nil {
+		t.Fatalf("CheckMasterKey: %v", err)
+	}
+	return v
+}
+
+// doReq sends one request and returns the status and the decoded JSON body.
+func doReq(client *http.Client, method, u, user, pass, ctype, body string) (int, map[string]any, error) {
+	req, err := http.NewRequest(method, u, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, err
+	}
+	req.Header.Set("Content-Type", ctype)
+	req.SetBasicAuth(user, pass)
+	res, err := client.Do(req)
+	if err != nil {
+		return 0, nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return res.StatusCode, nil, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return res.StatusCode, nil, fmt.Errorf("%s %s: %d, body not JSON: %q", method, u, res.StatusCode, raw)
+	}
+	return res.StatusCode, m, nil
+}
+
+const formType, jsonType = "application/x-www-form-urlencoded", "application/json"
+
+// tokenize is Omise POST /tokens; it returns the token id and the card's fingerprint.
+func tokenize(c *http.Client, base, pk, pan string) (string, string, error) {
+	st, m, err := doReq(c, "POST", base+"/tokens", pk, "", formType, tokenForm(pan).Encode())
+	if err != nil || st != 200 {
+		return "", "", fmt.Errorf("POST /tokens: %d %v %v", st, m, err)
+	}
+	card, _ := m["card"].(map[string]any)
+	fp, _ := card["fingerprint"].(string)
+	id, _ := m["id"].(string)
+	return id, fp, nil
+}
+
+// attach is Omise POST /customers with a token.
+func attach(c *http.Client, base, sk, tok string) error {
+	st, m, err := doReq(c, "POST", base+"/customers", sk, "", formType, url.Values{"card": {tok}}.Encode())
+	if err != nil || st != 200 {
+		return fmt.Errorf("POST /customers: %d %v %v", st, m, err)
+	}
+	return nil
+}
+
+// coStore is ChargeOver POST /api/v3/creditcard; it returns the card's id.
+func coStore(c *http.Client, base string, a *rotAccount, pan string) (float64, error) {
+	body := fmt.Sprintf(`{"customer_id":%.0f,"number":%q,"expdate":"2030-12-01"}`, a.coCust, pan)
+	st, m, err := doReq(c, "POST", base+"/api/v3/creditcard", a.pk, a.sk, jsonType, body)
+	resp, _ := m["response"].(map[string]any)
+	id, ok := resp["id"].(float64)
+	if err != nil || st != 201 || !ok {
+		return 0, fmt.Errorf("POST /api/v3/creditcard: %d %v %v", st, m, err)
+	}
+	return id, nil
+}
+
+func newRotAccount(t *testing.T, c *http.Client, base string, v *vault.Vault) *rotAccount {
+	t.Helper()
+	cr, err := v.CreateAccount(t.Context(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := &rotAccount{id: cr.ID, pk: cr.Test.PublicKey.Reveal(), sk: cr.Test.SecretKey.Reveal(), pan: randomPAN(t)}
+	st, m, err := doReq(c, "POST", base+"/api/v3/customer", a.pk, a.sk, jsonType, `{"company":"Acme"}`)
+	resp, _ := m["response"].(map[string]any)
+	if a.coCust, _ = resp["id"].(float64); err != nil || st != 201 || a.coCust == 0 {
+		t.Fatalf("POST /api/v3/customer: %d %v %v", st, m, err)
+	}
+	if a.coCard, err = coStore(c, base, a, a.pan); err != nil {
+		t.Fatal(err)
+	}
+	if _, a.fp, err = tokenize(c, base, a.pk, a.pan); err != nil || len(a.fp) != 44 {
+		t.Fatalf("tokenize: fingerprint %q, %v", a.fp, err)
+	}
+	return a
+}
+
+// TestRotateMasterUnderLoad: a server holding the old master key serves
+// tokenize, attach and ChargeOver upserts on many accounts — some it has
+// touched before, some it first touches during or after the rotation, with
+// keys already wrapped under the new KEK — while the master key rotates in
+// several batches: not one request fails. Then a start with the new key alone
+// opens every card with fingerprints unchanged (a ChargeOver POST of a stored
+// number updates the same card); once the rotation is finished, a start with
+// the old key is refused.
+func TestRotateMasterUnderLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardvault.db")
+	oldKey, newKey := make([]byte, keys.KeySize), make([]byte, keys.KeySize)
+	rand.Read(oldKey)
+	rand.Read(newKey)
+
+	// Set up through one server, then serve the load from another over the
+	// same file with a fresh keyring (nothing cached), as a second instance.
+	const accounts = 40 // 40 × 4 wrapped keys: two rotation batches and some
+	setup := mustOpenVault(t, path, oldKey)
+	setupSrv := httptest.NewServer(server.Handler(setup, slog.New(slog.DiscardHandler)))
+	defer setupSrv.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	accts := make([]*rotAccount, accounts)
+	for i := range accts {
+		accts[i] = newRotAccount(t, client, setupSrv.URL, setup)
+	}
+	setupSrv.Close()
+
+	served := mustOpenVault(t, path, oldKey)
+	srv := httptest.NewServer(server.Handler(served, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+
+	var (
+		ok, failed atomic.Int64
+		fresh      atomic.Int64 // accounts handed out for their first use
+		rotated    atomic.Bool
+		stop       = make(chan struct{})
+		errMu      sync.Mutex
+		errs       []error
+	)
+	fail := func(err error) {
+		failed.Add(1)
+		errMu.Lock()
+		if len(errs) < 10 {
+			errs = append(errs, err)
+		}
+		errMu.Unlock()
+	}
+	// one is a tokenize, an attach and a ChargeOver upsert of the stored number.
+	one := func(a *rotAccount) {
+		pan := randomPAN(t)
+		tok, _, err := tokenize(client, srv.URL, a.pk, pan)
+		if err == nil {
+			err = attach(client, srv.URL, a.sk, tok)
+		}
+		if err == nil {
+			var id float64
+			if id, err = coStore(client, srv.URL, a, a.pan); err == nil && id != a.coCard {
+				err = fmt.Errorf("account %s: upsert of the stored number gave card %.0f, want %.0f", a.id, id, a.coCard)
+			}
+		}
+		if err != nil {
+			fail(err)
+			return
+		}
+		ok.Add(1)
+	}
+	// Accounts 0..9 are warm before the rotation starts; the rest are first
+	// used by the workers one at a time, before, during and after it.
+	for _, a := range accts[:10] {
+		one(a)
+	}
+	fresh.Store(10)
+	var wg sync.WaitGroup
+	for w := range 6 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				a := accts[(w+i)%10]
+				if i%3 == 0 {
+					if n := fresh.Add(1) - 1; n < accounts && (n < 20 || rotated.Load()) {
+						a = accts[n] // 10..19 meanwhile, 20.. only once every key is re-wrapped
+					} else if n < accounts {
+						fresh.Add(-1)
+					}
+				}
+				one(a)
+			}
+		})
+	}
+	waitFor(t, func() bool { return ok.Load() >= 20 })
+
+	rotator := mustOpenVault(t, path, oldKey)
+	next, err := keys.New(newKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var batches []int
+	r, err := rotator.RotateMaster(t.Context(), next, func(done int) { batches = append(batches, done) })
+	if err != nil {
+		t.Fatalf("RotateMaster: %v", err)
+	}
+	rotated.Store(true)
+	if r.From != 1 || r.To != 2 || len(batches) < 2 {
+		t.Errorf("rotation %+v in batches %v: want KEK 1 → 2 in at least two batches", r, batches)
+	}
+	atRotation := ok.Load()
+	waitFor(t, func() bool { return fresh.Load() >= accounts && ok.Load() >= atRotation+60 })
+	close(stop)
+	wg.Wait()
+	srv.Close()
+	for _, err := range errs {
+		t.Error(err)
+	}
+	if failed.Load() > 0 {
+		t.Fatalf("%d of %d request rounds failed during the rotation", failed.Load(), failed.Load()+ok.Load())
+	}
+	t.Logf("%d request rounds (tokenize, attach, ChargeOver upsert), none failed; %d keys re-wrapped in batches %v",
+		ok.Load(), r.Rewrapped, batches)
+
+	// A start with the new key alone: every card opens; fingerprints and the
+	// ChargeOver upsert are as before.
+	nv := mustOpenVault(t, path, newKey)
+	if n := openEveryCard(t, path, nv); n < accounts {
+		t.Errorf("opened %d cards, want at least %d", n, accounts)
+	}
+	nsrv := httptest.NewServer(server.Handler(nv, slog.New(slog.DiscardHandler)))
+	defer nsrv.Close()
+	for _, a := range accts {
+		if _, fp, err := tokenize(client, nsrv.URL, a.pk, a.pan); err != nil || fp != a.fp {
+			t.Errorf("account %s under the new key: fingerprint %q, %v; want %q", a.id, fp, err, a.fp)
+		}
+		if id, err := coStore(client, nsrv.URL, a, a.pan); err != nil || id != a.coCard {
+			t.Errorf("account %s under the new key: upsert gave card %.0f, %v; want %.0f", a.id, id, err, a.coCard)
+		}
+	}
+
+	// Until the rotation is finished the old key still starts; afterwards it
+	// is refused, saying why.
+	if _, err := openVault(t, path, oldKey); err != nil {
+		t.Errorf("old key before --finish: %v", err)
+	}
+	if err := rotator.FinishRotation(t.Context()); err == nil {
+		t.Error("FinishRotation with the old master key succeeded")
+	}
+	if err := nv.FinishRotation(t.Context()); err != nil {
+		t.Fatalf("FinishRotation: %v", err)
+	}
+	_, err = openVault(t, path, oldKey)
+	if !errors.Is(err, vault.ErrRetiredMasterKey) || !strings.Contains(err.Error(), "rotated out") {
+		t.Errorf("start with the old key after the rotation = %v, want ErrRetiredMasterKey", err)
+	}
+	mustOpenVault(t, path, newKey)
+	// No copy of the new KEK wrapped under the old one is left.
+	recs, err := nv.Store.KEKs(t.Context())
+	if err != nil || len(recs) != 2 || recs[1].Wrapped != nil || recs[0].RetiredAt.IsZero() {
+		t.Errorf("KEK records after finishing: %+v, %v", recs, err)
+	}
+}
+
+// openEveryCard opens every stored card's number under v's keyring and
+// returns how many it opened; each must be a Luhn-valid number.
+func openEveryCard(t *testing.T, path string, v *vault.Vault) int {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+path+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.QueryContext(t.Context(), `SELECT id, account_id, key_version, pan_sealed FROM cards`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	n := 0
+	for rows.Next() {
+		var id, acct string
+		var version int
+		var sealed []byte
+		if err := rows.Scan(&id, &acct, &version, &sealed); err != nil {
+			t.Fatal(err)
+		}
+		dk, err := v.Store.DataKey(t.Context(), acct, version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		pan, err := v.Keys.Open(dk, id, sealed)
+		if err != nil || !luhn(string(pan)) || bytes.ContainsFunc(pan, func(r rune) bool { return r < '0' || r > '9' }) {
+			t.Errorf("card %s does not open under the new master key: %v", id, err)
+		}
+		n++
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
