@@ -32,14 +32,15 @@ var binary string
 // exported, which holds only if no server under test and no in-process
 // configuration reads them (childEnv clears them for subprocesses).
 var hostileEnv = map[string]string{
-	"CARDVAULT_MASTER_KEY":      "garbage",
-	"CARDVAULT_MASTER_KEY_FILE": "/nonexistent/master.key",
-	"CARDVAULT_DB":              "/nonexistent/cardvault.db",
-	"CARDVAULT_DATA":            "/nonexistent",
-	"CARDVAULT_ADDR":            "256.0.0.1:1",
-	"CARDVAULT_RATE_LIMIT":      "-1",
-	"CARDVAULT_TLS_CERT":        "/nonexistent/cert.pem",
-	"CARDVAULT_NEW_STORE":       "1",
+	"CARDVAULT_MASTER_KEY":       "garbage",
+	"CARDVAULT_MASTER_KEY_FILE":  "/nonexistent/master.key",
+	"CARDVAULT_DB":               "/nonexistent/cardvault.db",
+	"CARDVAULT_DATA":             "/nonexistent",
+	"CARDVAULT_ADDR":             "256.0.0.1:1",
+	"CARDVAULT_RATE_LIMIT":       "-1",
+	"CARDVAULT_TLS_CERT":         "/nonexistent/cert.pem",
+	"CARDVAULT_NEW_STORE":        "1",
+	"CARDVAULT_MASTER_KEY_PARTS": "/nonexistent/a:/nonexistent/b",
 }
 
 func TestMain(m *testing.M) {
