@@ -2,8 +2,10 @@ package storetest
 
 import (
 	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
@@ -237,4 +239,122 @@ func testUpgradeKeysConcurrent(t *testing.T, f *Fixture) {
 		t.Errorf("4 concurrent UpgradeKeys wrote %d keys in %d calls, want 4 and 4", total.Load(), r.calls.Load())
 	}
 	wantKeys(t, f, f.Store, a, pubs, "new:", r.want)
+}
+
+// KEK version records, bounded upgrade batches, finishing a rotation and the
+// key status.
+var kekTests = []subtest{
+	{"KEKs", testKEKs},
+	{"UpgradeKeysLimit", testUpgradeKeysLimit},
+	{"FinishRotation", testFinishRotation},
+	{"KeyStatus", testKeyStatus},
+}
+
+func testKEKs(t *testing.T, f *Fixture) {
+	s := f.Open(t)
+	recs, err := s.KEKs(f.Ctx)
+	if err != nil || len(recs) != 0 {
+		t.Fatalf("KEKs of an empty store = %v, %v; want none", recs, err)
+	}
+	now := f.Clock.Now()
+	v1 := cardvault.KEK{Version: 1, Check: []byte("check-1"), CreatedAt: now}
+	noErr(t, "AddKEK(1)", s.AddKEK(f.Ctx, v1))
+	wantCode(t, "AddKEK(1) again", s.AddKEK(f.Ctx, v1), cardvault.EConflict, "")
+	v3 := cardvault.KEK{Version: 3, Check: []byte("check-3"), Wrapped: []byte("w"), WrappedBy: 1, CreatedAt: now}
+	wantCode(t, "AddKEK(3) after 1", s.AddKEK(f.Ctx, v3), cardvault.EConflict, "")
+	same := cardvault.KEK{Version: 2, Check: v1.Check, Wrapped: []byte("w"), WrappedBy: 1, CreatedAt: now}
+	wantCode(t, "AddKEK(2) with version 1's check value", s.AddKEK(f.Ctx, same), cardvault.EConflict, "")
+	if err := s.AddKEK(f.Ctx, cardvault.KEK{Version: 2, Check: []byte("check-2"), WrappedBy: 1, CreatedAt: now}); err == nil {
+		t.Error("AddKEK wrapped by version 1 without the wrapped KEK succeeded")
+	}
+	v2 := cardvault.KEK{Version: 2, Check: []byte("check-2"), Wrapped: []byte("wrapped-2"), WrappedBy: 1, CreatedAt: now}
+	noErr(t, "AddKEK(2)", s.AddKEK(f.Ctx, v2))
+	recs, err = s.KEKs(f.Ctx)
+	noErr(t, "KEKs", err)
+	if len(recs) != 2 || recs[0].Version != 1 || string(recs[0].Check) != "check-1" || recs[0].Wrapped != nil ||
+		recs[0].WrappedBy != 0 || !recs[0].CreatedAt.Equal(ms(now)) || !recs[0].RetiredAt.IsZero() ||
+		recs[1].Version != 2 || string(recs[1].Wrapped) != "wrapped-2" || recs[1].WrappedBy != 1 {
+		t.Errorf("KEKs = %+v", recs)
+	}
+}
+
+// testUpgradeKeysLimit: with a limit, each call writes at most that many
+// keys, and the calls together write each key once.
+func testUpgradeKeysLimit(t *testing.T, f *Fixture) {
+	old := cardvault.Wrap{Scheme: keys.SchemeLegacy}
+	a, pubs := staleAccount(t, f, f.Store, old)
+	b, pubsB := staleAccount(t, f, f.Store, old)
+	r := &upgradeRecorder{want: currentWrap(f)}
+	u := r.upgrade()
+	u.Limit = 3
+	var got []int
+	for range 10 {
+		n, err := f.Store.UpgradeKeys(f.Ctx, u)
+		noErr(t, "UpgradeKeys(limit 3)", err)
+		if got = append(got, n); n == 0 {
+			break
+		}
+	}
+	if fmt.Sprint(got) != "[3 3 2 0]" || r.calls.Load() != 8 {
+		t.Errorf("UpgradeKeys with limit 3 over 8 stale keys wrote %v in %d calls, want [3 3 2 0] in 8", got, r.calls.Load())
+	}
+	wantKeys(t, f, f.Store, a, pubs, "new:", r.want)
+	wantKeys(t, f, f.Store, b, pubsB, "new:", r.want)
+}
+
+func testFinishRotation(t *testing.T, f *Fixture) {
+	s := f.Open(t)
+	v1 := cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: 1}
+	a, pubs := staleAccount(t, f, s, v1)
+	now := f.Clock.Now()
+	noErr(t, "AddKEK(1)", s.AddKEK(f.Ctx, cardvault.KEK{Version: 1, Check: []byte("c1"), CreatedAt: now}))
+	noErr(t, "AddKEK(2)", s.AddKEK(f.Ctx, cardvault.KEK{Version: 2, Check: []byte("c2"), Wrapped: []byte("w2"), WrappedBy: 1, CreatedAt: now}))
+	wantCode(t, "FinishRotation(2) with keys under 1", s.FinishRotation(f.Ctx, 2, now), cardvault.EConflict, "")
+	r := &upgradeRecorder{want: cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: 2}}
+	if n, err := s.UpgradeKeys(f.Ctx, r.upgrade()); err != nil || n != 4 {
+		t.Fatalf("UpgradeKeys to version 2 = %d, %v; want 4", n, err)
+	}
+	wantCode(t, "FinishRotation(1), not the newest", s.FinishRotation(f.Ctx, 1, now), cardvault.EConflict, "")
+	if err := s.FinishRotation(f.Ctx, 2, time.Time{}); err == nil {
+		t.Error("FinishRotation at a zero time succeeded")
+	}
+	at := now.Add(time.Hour)
+	noErr(t, "FinishRotation(2)", s.FinishRotation(f.Ctx, 2, at))
+	recs, err := s.KEKs(f.Ctx)
+	noErr(t, "KEKs", err)
+	if len(recs) != 2 || !recs[0].RetiredAt.Equal(ms(at)) || recs[1].Wrapped != nil || recs[1].WrappedBy != 0 || !recs[1].RetiredAt.IsZero() {
+		t.Errorf("KEKs after FinishRotation = %+v", recs)
+	}
+	wantKeys(t, f, s, a, pubs, "new:", r.want)
+	noErr(t, "FinishRotation(2) again", s.FinishRotation(f.Ctx, 2, at))
+}
+
+func testKeyStatus(t *testing.T, f *Fixture) {
+	MustToken(t, f.Vault, f.Test, Visa)
+	MustToken(t, f.Vault, f.Test, Visa)
+	MustToken(t, f.Vault, f.Other, Visa)
+	staleAccount(t, f, f.Store, cardvault.Wrap{Scheme: keys.SchemeLegacy})
+	st, err := f.Store.KeyStatus(f.Ctx)
+	noErr(t, "KeyStatus", err)
+	cur := currentWrap(f).KEKVersion
+	want := map[int][3]int{0: {1, 1, 2}, cur: {2, 2, 4}}
+	if len(st.KEKs) != 2 {
+		t.Fatalf("KeyStatus KEKs = %+v, want versions 0 and %d", st.KEKs, cur)
+	}
+	for _, k := range st.KEKs {
+		if w, ok := want[k.Version]; !ok || w != [3]int{k.DataKeys, k.FingerprintKeys, k.Seals} {
+			t.Errorf("KEK version %d: %d data keys, %d fingerprint keys, %d seals; want %v", k.Version, k.DataKeys, k.FingerprintKeys, k.Seals, w)
+		}
+	}
+	cards := map[string]int{}
+	for _, a := range st.Accounts {
+		if len(a.DataKeys) != 1 || a.DataKeys[0].Version != 1 {
+			t.Errorf("account %s data keys %+v, want version 1", a.AccountID, a.DataKeys)
+			continue
+		}
+		cards[a.AccountID] = a.DataKeys[0].Cards
+	}
+	if len(st.Accounts) != 3 || cards[f.A.ID] != 2 || cards[f.B.ID] != 1 {
+		t.Errorf("cards per account = %v over %d accounts, want A 2, B 1, 3 accounts", cards, len(st.Accounts))
+	}
 }

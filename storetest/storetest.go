@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 	}{
 		{"accounts", accountTests},
 		{"keys", keyTests},
+		{"keks", kekTests},
 		{"apikeys", apiKeyTests},
 		{"tokens", tokenTests},
 		{"attach", attachTests},
