@@ -3,8 +3,10 @@ package sqlite
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/cardvault/cardvault"
@@ -162,36 +164,42 @@ func keyStatus(ctx context.Context, q queryer) (cardvault.KeyStatus, error) {
 			s.Seals = n
 		}
 	}
-	if err := rows.Close(); err != nil {
-		return st, err
-	}
-	if err := rows.Err(); err != nil {
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
 		return st, err
 	}
 	for v := range byVersion {
 		st.KEKs = append(st.KEKs, *byVersion[v])
 	}
 	slices.SortFunc(st.KEKs, func(a, b cardvault.KEKStatus) int { return a.Version - b.Version })
-	rows, err = q.QueryContext(ctx, `SELECT d.account_id, d.version, d.created_at,
-		(SELECT count(*) FROM cards c WHERE c.account_id = d.account_id AND c.key_version = d.version)
-		FROM data_keys d ORDER BY d.account_id, d.version`)
+	// One pass over the cards, not one per data key.
+	cards := map[string]int{}
+	rows, err = q.QueryContext(ctx, `SELECT account_id, key_version, count(*) FROM cards GROUP BY account_id, key_version`)
 	if err != nil {
 		return st, err
 	}
-	defer rows.Close()
 	for rows.Next() {
 		var id string
-		var d cardvault.DataKeyStatus
-		var created int64
-		if err := rows.Scan(&id, &d.Version, &created, &d.Cards); err != nil {
+		var v, n int
+		if err := rows.Scan(&id, &v, &n); err != nil {
+			rows.Close()
 			return st, err
 		}
-		d.CreatedAt = fromMS(created)
-		if n := len(st.Accounts); n == 0 || st.Accounts[n-1].AccountID != id {
-			st.Accounts = append(st.Accounts, cardvault.AccountKeyStatus{AccountID: id})
+		cards[id+"/"+strconv.Itoa(v)] = n
+	}
+	if err := errors.Join(rows.Err(), rows.Close()); err != nil {
+		return st, err
+	}
+	dks, err := queryDataKeys(ctx, q, `SELECT `+dataKeyColumns+` FROM data_keys ORDER BY account_id, version`)
+	if err != nil {
+		return st, err
+	}
+	for _, dk := range dks {
+		if n := len(st.Accounts); n == 0 || st.Accounts[n-1].AccountID != dk.AccountID {
+			st.Accounts = append(st.Accounts, cardvault.AccountKeyStatus{AccountID: dk.AccountID})
 		}
 		a := &st.Accounts[len(st.Accounts)-1]
-		a.DataKeys = append(a.DataKeys, d)
+		a.DataKeys = append(a.DataKeys, cardvault.DataKeyStatus{Version: dk.Version, CreatedAt: dk.CreatedAt,
+			Cards: cards[dk.AccountID+"/"+strconv.Itoa(dk.Version)]})
 	}
-	return st, rows.Err()
+	return st, nil
 }
