@@ -89,6 +89,23 @@ type KeyUpgrade struct {
 	FingerprintKey func(FingerprintKey) (FingerprintKey, error)
 }
 
+// SealedCard is a stored card's sealed number and the data-key version that
+// sealed it (Store.StaleCards).
+type SealedCard struct {
+	ID         string
+	KeyVersion int
+	Sealed     []byte
+}
+
+// Reseal replaces a card's sealed number, sealed anew under data-key version
+// KeyVersion, if the card still holds Old (Store.Reseal).
+type Reseal struct {
+	ID         string
+	AccountID  string
+	Old, New   []byte
+	KeyVersion int
+}
+
 // KEK is the stored record of one key-encryption key version: which master
 // key it comes from (Check, keys.Keyring.MasterCheck), and while a rotation to
 // it runs, the KEK itself wrapped under the previous version (Wrapped,

@@ -98,6 +98,15 @@ type Store interface {
 	FinishRotation(ctx context.Context, v int, at time.Time) error
 	// KeyStatus counts keys per KEK version and cards per data key.
 	KeyStatus(ctx context.Context) (KeyStatus, error)
+	// AddDataKey stores an account's next data key: dk.Version must be its
+	// newest plus one (EConflict otherwise; ENotFound without the account).
+	AddDataKey(ctx context.Context, dk DataKey) error
+	// StaleCards returns up to limit of an account's cards sealed under a
+	// data-key version below below, with ids after after, in id order.
+	StaleCards(ctx context.Context, accountID string, below int, after string, limit int) ([]SealedCard, error)
+	// Reseal applies each replacement whose card still holds its Old sealed
+	// number, in one write transaction, and returns how many it applied.
+	Reseal(ctx context.Context, rs []Reseal) (int, error)
 
 	// CreateToken stores a token and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error

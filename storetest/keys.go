@@ -358,3 +358,78 @@ func testKeyStatus(t *testing.T, f *Fixture) {
 		t.Errorf("cards per account = %v over %d accounts, want A 2, B 1, 3 accounts", cards, len(st.Accounts))
 	}
 }
+
+// Data-key rotation's store methods.
+var dataKeyTests = []subtest{
+	{"AddDataKey", testAddDataKey},
+	{"StaleCardsAndReseal", testStaleCardsAndReseal},
+}
+
+func testAddDataKey(t *testing.T, f *Fixture) {
+	now := f.Clock.Now()
+	for _, v := range []int{1, 3} {
+		dk := f.Vault.Keys.NewDataKey(f.A.ID, v)
+		dk.CreatedAt = now
+		wantCode(t, fmt.Sprintf("AddDataKey(version %d after 1)", v), f.Store.AddDataKey(f.Ctx, dk), cardvault.EConflict, "")
+	}
+	dk := f.Vault.Keys.NewDataKey("acct_0000000000000000000", 2)
+	dk.CreatedAt = now
+	wantNotFound(t, "AddDataKey(unknown account)", f.Store.AddDataKey(f.Ctx, dk), "account")
+	dk = f.Vault.Keys.NewDataKey(f.A.ID, 2)
+	dk.CreatedAt = now
+	noErr(t, "AddDataKey(A, 2)", f.Store.AddDataKey(f.Ctx, dk))
+	cur, err := f.Store.CurrentDataKey(f.Ctx, f.A.ID)
+	if err != nil || cur.Version != 2 || string(cur.Wrapped) != string(dk.Wrapped) {
+		t.Errorf("CurrentDataKey(A) after AddDataKey = v%d, %v; want v2", cur.Version, err)
+	}
+	if b, err := f.Store.CurrentDataKey(f.Ctx, f.B.ID); err != nil || b.Version != 1 {
+		t.Errorf("CurrentDataKey(B) = v%d, %v; want v1", b.Version, err)
+	}
+}
+
+func testStaleCardsAndReseal(t *testing.T, f *Fixture) {
+	for range 5 {
+		MustToken(t, f.Vault, f.Test, Visa)
+	}
+	MustToken(t, f.Vault, f.Other, Visa)
+	dk := f.Vault.Keys.NewDataKey(f.A.ID, 2)
+	dk.CreatedAt = f.Clock.Now()
+	noErr(t, "AddDataKey", f.Store.AddDataKey(f.Ctx, dk))
+	var all []cardvault.SealedCard
+	for after := ""; ; {
+		cs, err := f.Store.StaleCards(f.Ctx, f.A.ID, 2, after, 2)
+		noErr(t, "StaleCards", err)
+		if len(cs) > 2 {
+			t.Fatalf("StaleCards(limit 2) returned %d", len(cs))
+		}
+		if len(cs) == 0 {
+			break
+		}
+		all = append(all, cs...)
+		after = cs[len(cs)-1].ID
+	}
+	if len(all) != 5 {
+		t.Fatalf("StaleCards over A found %d cards, want 5", len(all))
+	}
+	c := all[0]
+	rs := []cardvault.Reseal{
+		{ID: c.ID, AccountID: f.A.ID, Old: []byte("not it"), New: []byte("x"), KeyVersion: 2},          // changed meanwhile
+		{ID: c.ID, AccountID: f.B.ID, Old: c.Sealed, New: []byte("x"), KeyVersion: 2},                  // another account
+		{ID: c.ID, AccountID: f.A.ID, Old: c.Sealed, New: []byte("x"), KeyVersion: 3},                  // no such key
+		{ID: all[1].ID, AccountID: f.A.ID, Old: all[1].Sealed, New: []byte("resealed"), KeyVersion: 2}, // applies
+	}
+	n, err := f.Store.Reseal(f.Ctx, rs)
+	if err != nil || n != 1 {
+		t.Errorf("Reseal = %d, %v; want 1 applied", n, err)
+	}
+	left, err := f.Store.StaleCards(f.Ctx, f.A.ID, 2, "", 10)
+	noErr(t, "StaleCards", err)
+	if len(left) != 4 {
+		t.Errorf("%d cards under version 1 after one reseal, want 4", len(left))
+	}
+	for _, l := range left {
+		if l.ID == all[1].ID {
+			t.Error("the resealed card is still under version 1")
+		}
+	}
+}

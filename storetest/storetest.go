@@ -43,6 +43,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		{"accounts", accountTests},
 		{"keys", keyTests},
 		{"keks", kekTests},
+		{"datakeys", dataKeyTests},
 		{"apikeys", apiKeyTests},
 		{"tokens", tokenTests},
 		{"attach", attachTests},

@@ -32,7 +32,7 @@ type Vault struct {
 	// Limiter limits requests per API key; nil allows everything.
 	Limiter *ratelimit.Limiter
 
-	dks   sync.Map // account id → cardvault.DataKey (current)
+	dks   sync.Map // account id → cachedDataKey (current)
 	fks   sync.Map // account id → cardvault.FingerprintKey
 	reads readGate // ReadsPerAccount
 }
@@ -253,14 +253,25 @@ func (v *Vault) RunJanitor(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// DataKeyRefresh is how long a vault seals new cards under the current data
+// key it read before reading it again: after keys rotate-data, a running
+// server seals new cards under the new key within this time.
+const DataKeyRefresh = time.Minute
+
+// cachedDataKey is an account's current data key and when it was read.
+type cachedDataKey struct {
+	dk   cardvault.DataKey
+	read time.Time // monotonic: time.Now, not the vault's clock
+}
+
 func (v *Vault) dataKey(ctx context.Context, accountID string) (cardvault.DataKey, error) {
-	if dk, ok := v.dks.Load(accountID); ok {
-		return dk.(cardvault.DataKey), nil
+	if c, ok := v.dks.Load(accountID); ok && time.Since(c.(cachedDataKey).read) < DataKeyRefresh {
+		return c.(cachedDataKey).dk, nil
 	}
 	dk, err := v.Store.CurrentDataKey(ctx, accountID)
 	if err != nil {
 		return dk, err
 	}
-	v.dks.Store(accountID, dk)
+	v.dks.Store(accountID, cachedDataKey{dk, time.Now()})
 	return dk, nil
 }

@@ -20,6 +20,7 @@ import (
 // takes --data, --db and the master key as serve does.
 type KeyCustodyCmd struct {
 	RotateMaster RotateMasterCmd `cmd:"" name:"rotate-master" help:"Re-wrap every stored key under a new master key while servers keep serving; then --finish once every instance runs with the new key."`
+	RotateData   RotateDataCmd   `cmd:"" name:"rotate-data" help:"Give an account a new data key for new cards and re-encrypt its older cards under it, in batches, while servers keep serving."`
 	Status       KeyStatusCmd    `cmd:"" help:"Show KEK versions in use, data-key versions and cards per data-key version (no master key needed)."`
 }
 
@@ -79,6 +80,41 @@ func newKeyring(path string) (*keys.Keyring, error) {
 	}
 	defer clear(b)
 	return keys.New(b)
+}
+
+// RotateDataCmd rotates an account's data key.
+type RotateDataCmd struct {
+	Account       string `name:"account" required:"" help:"Account id (acct_…, see account list)."`
+	ReencryptOnly bool   `name:"reencrypt-only" help:"Make no new data key: re-encrypt the cards still under an older one (after an interrupted run, or cards a server sealed before it read the new key)."`
+}
+
+// Run adds the data key and re-encrypts; see docs/OPERATIONS.md.
+func (c *RotateDataCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
+	store, kr, _, err := st.open(ctx, log, existingStore)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	v := vault.New(store, kr, time.Hour, log)
+	if err := v.CheckMasterKey(ctx); err != nil {
+		return err
+	}
+	progress := func(done int) { log.Info("rotate-data: cards re-encrypted", "account", c.Account, "cards", done) }
+	var r vault.DataRotation
+	if c.ReencryptOnly {
+		r, err = v.ReencryptData(ctx, c.Account, progress)
+	} else {
+		r, err = v.RotateData(ctx, c.Account, progress)
+	}
+	if cardvault.ErrorCode(err) == cardvault.ENotFound {
+		return fmt.Errorf("no account %s (see account list)", c.Account)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Printf("Account %s: new cards are sealed under data key version %d (running servers within %s); "+
+		"%d cards re-encrypted from older versions.\n", c.Account, r.To, vault.DataKeyRefresh, r.Reencrypted)
+	return nil
 }
 
 // KeyStatusCmd shows the store's keys.

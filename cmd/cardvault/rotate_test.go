@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"database/sql"
 	"encoding/json"
@@ -19,6 +20,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/sqlite"
@@ -339,4 +341,130 @@ func openEveryCard(t *testing.T, path string, v *vault.Vault) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// TestRotateDataUnderLoad: while a server that holds an account's data key
+// serves tokenize, attach and ChargeOver upserts on it, the account gets a new
+// data key and its cards are re-encrypted in several batches: not one request
+// fails, every card opens throughout and afterwards, fingerprints are
+// unchanged, and a second pass leaves no card under the old key.
+func TestRotateDataUnderLoad(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardvault.db")
+	master := make([]byte, keys.KeySize)
+	rand.Read(master)
+	served := mustOpenVault(t, path, master)
+	srv := httptest.NewServer(server.Handler(served, slog.New(slog.DiscardHandler)))
+	defer srv.Close()
+	client := &http.Client{Timeout: 30 * time.Second}
+	a := newRotAccount(t, client, srv.URL, served)
+	b := newRotAccount(t, client, srv.URL, served)
+	const cards = 2*vault.ReencryptBatch + 50
+	for range cards {
+		if _, _, err := tokenize(client, srv.URL, a.pk, randomPAN(t)); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	var ok, failed atomic.Int64
+	stop := make(chan struct{})
+	var errMu sync.Mutex
+	var errs []error
+	var wg sync.WaitGroup
+	for w := range 4 {
+		wg.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				acct := []*rotAccount{a, b}[(w+i)%2]
+				tok, fp, err := tokenize(client, srv.URL, acct.pk, acct.pan)
+				if err == nil && fp != acct.fp {
+					err = fmt.Errorf("fingerprint changed: %s, want %s", fp, acct.fp)
+				}
+				if err == nil {
+					err = attach(client, srv.URL, acct.sk, tok)
+				}
+				if err == nil {
+					var id float64
+					if id, err = coStore(client, srv.URL, acct, acct.pan); err == nil && id != acct.coCard {
+						err = fmt.Errorf("upsert gave card %.0f, want %.0f", id, acct.coCard)
+					}
+				}
+				if err != nil {
+					failed.Add(1)
+					errMu.Lock()
+					errs = append(errs, err)
+					errMu.Unlock()
+					continue
+				}
+				ok.Add(1)
+			}
+		})
+	}
+	waitFor(t, func() bool { return ok.Load() >= 10 })
+	rotator := mustOpenVault(t, path, master)
+	var batches []int
+	r, err := rotator.RotateData(t.Context(), a.id, func(done int) { batches = append(batches, done) })
+	if err != nil {
+		t.Fatalf("RotateData: %v", err)
+	}
+	atRotation := ok.Load()
+	waitFor(t, func() bool { return ok.Load() >= atRotation+20 })
+	close(stop)
+	wg.Wait()
+	for _, err := range errs[:min(len(errs), 10)] {
+		t.Error(err)
+	}
+	if failed.Load() > 0 {
+		t.Fatalf("%d of %d request rounds failed during the data-key rotation", failed.Load(), failed.Load()+ok.Load())
+	}
+	if r.From != 1 || r.To != 2 || r.Reencrypted < cards || len(batches) < 3 {
+		t.Errorf("rotation %+v in batches %v: want 1 → 2, at least %d cards in at least 3 batches", r, batches, cards)
+	}
+	t.Logf("%d request rounds, none failed; %d cards re-encrypted in batches %v", ok.Load(), r.Reencrypted, batches)
+
+	// The serving instance sealed cards under version 1 until it read the new
+	// key; a second pass re-encrypts those.
+	if _, err := rotator.ReencryptData(t.Context(), a.id, nil); err != nil {
+		t.Fatal(err)
+	}
+	st, err := rotator.Store.KeyStatus(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, acct := range st.Accounts {
+		if acct.AccountID != a.id {
+			continue
+		}
+		if len(acct.DataKeys) != 2 || acct.DataKeys[0].Cards != 0 || acct.DataKeys[1].Cards < cards {
+			t.Errorf("account A's data keys after re-encryption: %+v", acct.DataKeys)
+		}
+	}
+	if n := openEveryCard(t, path, mustOpenVault(t, path, master)); n < cards {
+		t.Errorf("opened %d cards, want at least %d", n, cards)
+	}
+	// A fresh instance seals new cards under version 2.
+	fresh := mustOpenVault(t, path, master)
+	fsrv := httptest.NewServer(server.Handler(fresh, slog.New(slog.DiscardHandler)))
+	defer fsrv.Close()
+	id, fp, err := tokenize(client, fsrv.URL, a.pk, a.pan)
+	if err != nil || fp != a.fp {
+		t.Fatalf("tokenize after the rotation: %v; fingerprint %q, want %q", err, fp, a.fp)
+	}
+	tok, err := fresh.Store.Token(t.Context(), cardvault.Scope{AccountID: a.id, Mode: cardvault.Test}, id)
+	if err != nil || tok.Card.KeyVersion != 2 {
+		t.Errorf("new card after the rotation: %v; want data key version 2", err)
+	} else if _, err := openCard(fresh, tok.Card); err != nil {
+		t.Errorf("new card does not open: %v", err)
+	}
+}
+
+func openCard(v *vault.Vault, c *cardvault.Card) ([]byte, error) {
+	dk, err := v.Store.DataKey(context.Background(), c.AccountID, c.KeyVersion)
+	if err != nil {
+		return nil, err
+	}
+	return v.Keys.Open(dk, c.ID, c.Sealed)
 }

@@ -1,0 +1,94 @@
+package vault
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cardvault/cardvault"
+)
+
+// Data-key rotation (docs/OPERATIONS.md). RotateData gives an account a new
+// data key, under which new cards are sealed (by running servers within
+// DataKeyRefresh), then ReencryptData re-seals the account's older cards
+// under it in batches of ReencryptBatch cards, each its own write
+// transaction. Every card stays readable throughout: a card row records the
+// version of the key that sealed it, and old data keys are kept.
+
+// ReencryptBatch is how many cards one write transaction of a re-encryption
+// re-seals.
+const ReencryptBatch = 200
+
+// DataRotation reports what RotateData or ReencryptData did.
+type DataRotation struct {
+	From, To    int // data-key versions
+	Reencrypted int
+}
+
+// RotateData stores a new data key for the account and re-encrypts its
+// older cards under it, calling progress after each batch.
+func (v *Vault) RotateData(ctx context.Context, accountID string, progress func(done int)) (DataRotation, error) {
+	cur, err := v.Store.CurrentDataKey(ctx, accountID)
+	if err != nil {
+		return DataRotation{}, err
+	}
+	nk := v.Keys.NewDataKey(accountID, cur.Version+1)
+	nk.CreatedAt = v.Now()
+	if err := v.Store.AddDataKey(ctx, nk); err != nil {
+		return DataRotation{From: cur.Version}, fmt.Errorf("storing data key version %d: %w", nk.Version, err)
+	}
+	v.dks.Delete(accountID)
+	r, err := v.ReencryptData(ctx, accountID, progress)
+	r.From = cur.Version
+	return r, err
+}
+
+// ReencryptData re-seals the account's cards sealed under an older data key
+// than its current one, in batches of ReencryptBatch, each its own write
+// transaction; a card changed or deleted meanwhile is left as it is. It can
+// be run again: it picks up the cards still under an older key (for
+// example, sealed by a server that had not yet read the new key).
+func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress func(done int)) (DataRotation, error) {
+	cur, err := v.Store.CurrentDataKey(ctx, accountID)
+	if err != nil {
+		return DataRotation{}, err
+	}
+	r := DataRotation{From: cur.Version, To: cur.Version}
+	old := map[int]cardvault.DataKey{}
+	after := ""
+	for {
+		cards, err := v.Store.StaleCards(ctx, accountID, cur.Version, after, ReencryptBatch)
+		if err != nil || len(cards) == 0 {
+			return r, err
+		}
+		rs := make([]cardvault.Reseal, 0, len(cards))
+		for _, c := range cards {
+			dk, ok := old[c.KeyVersion]
+			if !ok {
+				if dk, err = v.Store.DataKey(ctx, accountID, c.KeyVersion); err != nil {
+					return r, err
+				}
+				old[c.KeyVersion] = dk
+				r.From = min(r.From, dk.Version)
+			}
+			pan, err := v.Keys.Open(dk, c.ID, c.Sealed)
+			if err != nil {
+				return r, cardvault.Internal("card %s does not open under data key version %d: %w", c.ID, c.KeyVersion, err)
+			}
+			sealed, err := v.Keys.Seal(cur, c.ID, pan)
+			clear(pan)
+			if err != nil {
+				return r, cardvault.Internal("seal: %w", err)
+			}
+			rs = append(rs, cardvault.Reseal{ID: c.ID, AccountID: accountID, Old: c.Sealed, New: sealed, KeyVersion: cur.Version})
+		}
+		n, err := v.Store.Reseal(ctx, rs)
+		if err != nil {
+			return r, err
+		}
+		r.Reencrypted += n
+		after = cards[len(cards)-1].ID
+		if progress != nil {
+			progress(r.Reencrypted)
+		}
+	}
+}
