@@ -122,3 +122,33 @@ func TestKeysRotateMasterCommand(t *testing.T) {
 	}
 	run(t, true, "account", "create", "--data", data, nw)
 }
+
+// TestKeysRotateDataCommand: rotate-data gives the account a second data key
+// and keys status shows it; an unknown account is named; status of a
+// missing data directory creates nothing.
+func TestKeysRotateDataCommand(t *testing.T) {
+	data := t.TempDir()
+	out, _ := run(t, true, "account", "create", "--data", data, "--json")
+	var cr struct{ ID string }
+	if err := json.Unmarshal([]byte(out), &cr); err != nil || cr.ID == "" {
+		t.Fatalf("account create --json: %q, %v", out, err)
+	}
+	out, _ = run(t, true, "keys", "rotate-data", "--data", data, "--account", cr.ID)
+	if !strings.Contains(out, "data key version 2") {
+		t.Errorf("rotate-data output: %s", out)
+	}
+	run(t, true, "keys", "rotate-data", "--data", data, "--account", cr.ID, "--reencrypt-only")
+	_, errOut := run(t, false, "keys", "rotate-data", "--data", data, "--account", "acct_0000000000000000000")
+	if !strings.Contains(errOut, "no account acct_") {
+		t.Errorf("rotate-data of an unknown account: %s", errOut)
+	}
+	st := status(t, data)
+	if len(st.Accounts) != 1 || len(st.Accounts[0].DataKeys) != 2 || st.Accounts[0].DataKeys[1].Version != 2 {
+		t.Errorf("status after rotate-data: %+v", st.Accounts)
+	}
+	missing := filepath.Join(t.TempDir(), "nothing")
+	run(t, false, "keys", "status", "--data", missing)
+	if _, err := os.Stat(missing); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("keys status created %s: %v", missing, err)
+	}
+}
