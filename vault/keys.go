@@ -12,16 +12,26 @@ import (
 // of a store written before the key hierarchy (wrapped under the master key
 // itself, fingerprint keys derived from it) are wrapped under the KEK, and
 // each such account's derived fingerprint key is stored as its fingerprint
-// key, so that its fingerprints stay as they were. It runs in one write
-// transaction and is idempotent; CheckMasterKey runs it at start-up. Then the
+// key, so that its fingerprints stay as they were; keys under an older KEK
+// version (a rotation under way) are wrapped under the newest. It runs in
+// batches of RotateBatch keys, each its own write transaction, and is
+// idempotent; CheckMasterKey runs it at start-up. Then the
 // keyring forgets the master-key material the upgrade needed.
 func (v *Vault) UpgradeKeys(ctx context.Context) error {
-	n, err := v.Store.UpgradeKeys(ctx, v.keyUpgrade())
-	if err != nil {
-		if errors.Is(err, keys.ErrOpen) {
-			return ErrWrongMasterKey
+	u := v.keyUpgrade()
+	u.Limit = RotateBatch
+	n := 0
+	for {
+		m, err := v.Store.UpgradeKeys(ctx, u)
+		if err != nil {
+			if errors.Is(err, keys.ErrOpen) {
+				return ErrWrongMasterKey
+			}
+			return err
 		}
-		return err
+		if n += m; m == 0 {
+			break
+		}
 	}
 	v.Keys.ForgetLegacy()
 	if n > 0 {
