@@ -133,6 +133,9 @@ func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress f
 	if err != nil {
 		return Rotation{}, err
 	}
+	if len(recs) == 0 {
+		return Rotation{}, errors.New("the store records no KEK version: run CheckMasterKey first")
+	}
 	own := v.Keys.OwnVersion()
 	newest := recs[len(recs)-1]
 	r := Rotation{From: own}
