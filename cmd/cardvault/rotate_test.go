@@ -468,3 +468,56 @@ func openCard(v *vault.Vault, c *cardvault.Card) ([]byte, error) {
 	}
 	return v.Keys.Open(dk, c.ID, c.Sealed)
 }
+
+// TestRotateMasterInterrupted: a rotation that recorded the new KEK version
+// but re-wrapped nothing yet (interrupted) refuses a start with the new key,
+// saying why, lets the old key start and wrap under the new KEK, and resumes
+// when run again.
+func TestRotateMasterInterrupted(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cardvault.db")
+	oldKey, newKey, otherKey := make([]byte, keys.KeySize), make([]byte, keys.KeySize), make([]byte, keys.KeySize)
+	rand.Read(oldKey)
+	rand.Read(newKey)
+	rand.Read(otherKey)
+	v := mustOpenVault(t, path, oldKey)
+	if _, err := v.CreateAccount(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	next, _ := keys.New(newKey)
+	rec := v.Keys.WrapKEK(next, 2)
+	rec.CreatedAt = time.Now()
+	if err := v.Store.AddKEK(t.Context(), rec); err != nil {
+		t.Fatal(err)
+	}
+	_, err := openVault(t, path, newKey)
+	if !errors.Is(err, vault.ErrWrongMasterKey) || !strings.Contains(err.Error(), "still re-wrapping") {
+		t.Errorf("start with the new key before the re-wrap = %v", err)
+	}
+	if _, err := openVault(t, path, otherKey); !errors.Is(err, vault.ErrWrongMasterKey) || strings.Contains(err.Error(), "re-wrapping") {
+		t.Errorf("start with an unrelated key = %v, want plain ErrWrongMasterKey", err)
+	}
+	// An old-key start during the rotation re-wraps what is left under KEK 2
+	// (its start-up upgrade wants the newest KEK it knows).
+	old := mustOpenVault(t, path, oldKey)
+	if old.Keys.KEKVersion() != 2 || old.Keys.OwnVersion() != 1 {
+		t.Errorf("old key during the rotation: wraps under %d, own %d; want 2, 1", old.Keys.KEKVersion(), old.Keys.OwnVersion())
+	}
+	if _, err := old.CreateAccount(t.Context(), ""); err != nil {
+		t.Fatal(err)
+	}
+	other, _ := keys.New(otherKey)
+	if _, err := old.RotateMaster(t.Context(), other, nil); err == nil || !strings.Contains(err.Error(), "unfinished") {
+		t.Errorf("a second rotation to another key while one is unfinished = %v", err)
+	}
+	r, err := old.RotateMaster(t.Context(), next, nil)
+	if err != nil || !r.Resumed || r.To != 2 {
+		t.Errorf("RotateMaster again = %+v, %v; want resumed to 2", r, err)
+	}
+	nv := mustOpenVault(t, path, newKey)
+	if err := nv.FinishRotation(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := nv.Store.CountAccounts(t.Context()); err != nil || n != 2 {
+		t.Errorf("accounts = %d, %v", n, err)
+	}
+}
