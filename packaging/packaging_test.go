@@ -430,3 +430,21 @@ func excluded(pattern, path string) bool {
 	}
 	return false
 }
+
+// TestDeployDocNamesKnownSettings: every variable docs/DEPLOY.md names is
+// one of the README's, and every cardvault flag it names is a serve flag.
+func TestDeployDocNamesKnownSettings(t *testing.T) {
+	doc := mustRead(t, "docs/DEPLOY.md")
+	known := readmeVars(t)
+	for _, v := range envVar.FindAllString(doc, -1) {
+		if !slices.Contains(known, v) {
+			t.Errorf("docs/DEPLOY.md names %s, not a variable of the README's configuration table", v)
+		}
+	}
+	flags := helpFlags(serveHelp(t))
+	for _, f := range regexp.MustCompile("`(--(?:tls|master|data|db|addr|token|rate|new)[a-z-]*)").FindAllStringSubmatch(doc, -1) {
+		if !slices.Contains(flags, f[1]) {
+			t.Errorf("docs/DEPLOY.md names %s, not a flag of cardvault serve", f[1])
+		}
+	}
+}
