@@ -111,7 +111,7 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 // ErrWrongMasterKey means the configured master key does not open the store's
 // data keys: every card operation would fail, so the server must not start.
 var ErrWrongMasterKey = errors.New("the master key does not open this store's data keys: " +
-	"check CARDVAULT_MASTER_KEY / --master-key-file")
+	"check --master-key-file / --master-key-part, CARDVAULT_MASTER_KEY, CARDVAULT_MASTER_KEY_FILE and CARDVAULT_MASTER_KEY_PARTS")
 
 // CheckMasterKey verifies, at start-up, that the keyring's master key is one
 // of the store's KEK versions and not a retired one (LoadKEKs), that it opens

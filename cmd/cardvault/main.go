@@ -58,14 +58,40 @@ func (h *HelpCmd) Run(k *kong.Context) error {
 	return err
 }
 
+// versionString is the version set at build time, else the module version,
+// else "dev"; followed by the VCS revision the binary was built from (12
+// hex digits, "+dirty" for uncommitted changes) when the build recorded it.
 func versionString() string {
-	if version != "" {
-		return version
+	bi, ok := debug.ReadBuildInfo()
+	v := version
+	if v == "" {
+		v = "dev"
+		if ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+			v = bi.Main.Version
+		}
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
-		return bi.Main.Version
+	if !ok {
+		return v
 	}
-	return "dev"
+	var rev, modified string
+	for _, s := range bi.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			rev = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if rev == "" {
+		return v
+	}
+	if len(rev) > 12 {
+		rev = rev[:12]
+	}
+	if modified == "true" {
+		rev += "+dirty"
+	}
+	return v + " (" + rev + ")"
 }
 
 func main() {
