@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/openapi/openapitest"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
@@ -120,6 +121,10 @@ func (e *env) send(req *http.Request) *resp {
 	b, err := io.ReadAll(res.Body)
 	if err != nil {
 		e.t.Fatalf("read body: %v", err)
+	}
+	// Every response must be what the OpenAPI documents describe (openapi/).
+	if err := openapitest.Check(req.Method, req.URL.EscapedPath(), res.StatusCode, res.Header, b); err != nil {
+		e.t.Errorf("%s %s: %v", req.Method, req.URL.Path, err)
 	}
 	return &resp{status: res.StatusCode, header: res.Header, body: b}
 }

@@ -5,7 +5,8 @@ package omiseapi_test
 // surface (server.Handler) behind an httptest server. Every response that
 // passes through do is checked for the invariants that hold everywhere
 // (API.md §1.5, §2.1): JSON content type, the error object shape, no card
-// number and no key in the body.
+// number and no key in the body; and every response, whatever the request,
+// matches the OpenAPI document (openapi/omise.json).
 
 import (
 	"bytes"
@@ -28,6 +29,7 @@ import (
 	"time"
 
 	"github.com/cardvault/cardvault/keys"
+	"github.com/cardvault/cardvault/openapi/openapitest"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
@@ -208,6 +210,10 @@ func (e *env) send(method, path, key, contentType, body string, hdr http.Header)
 		return nil, err
 	}
 	r := &result{Status: resp.StatusCode, Header: resp.Header, Raw: raw}
+	// Every response must be what the OpenAPI document describes (openapi/).
+	if err := openapitest.Check(method, path, r.Status, r.Header, raw); err != nil {
+		return r, fmt.Errorf("%s %s: %w", method, path, err)
+	}
 	if method == http.MethodHead {
 		return r, nil
 	}

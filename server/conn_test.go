@@ -3,6 +3,7 @@ package server
 import (
 	"bufio"
 	"fmt"
+	"github.com/cardvault/cardvault/openapi/openapitest"
 	"io"
 	"net/http"
 	"strconv"
@@ -28,7 +29,15 @@ func rawRoundTrip(t *testing.T, addr, head string) (*http.Response, string) {
 	c := rawDial(t, addr)
 	c.SetDeadline(time.Now().Add(10 * time.Second))
 	go io.WriteString(c, head) // a refused head may be cut short by the server
-	return readAnswer(t, bufio.NewReader(c))
+	resp, body := readAnswer(t, bufio.NewReader(c))
+	// The answer must be what the OpenAPI documents describe (openapi/),
+	// when the request line names a method and a path.
+	if f := strings.Fields(strings.SplitN(head, "\r\n", 2)[0]); len(f) == 3 && strings.HasPrefix(f[1], "/") {
+		if err := openapitest.Check(f[0], f[1], resp.StatusCode, resp.Header, []byte(body)); err != nil {
+			t.Errorf("%s %.40s: %v", f[0], f[1], err)
+		}
+	}
+	return resp, body
 }
 
 func readAnswer(t *testing.T, br *bufio.Reader) (*http.Response, string) {

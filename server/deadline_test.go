@@ -61,7 +61,7 @@ func TestRequestDeadlineReachesTheStore(t *testing.T) {
 		{"chargeover", "/api/v3/customer", e.pk, e.sk, `{"code":503,"status":"Error","message":"Request timed out.","details":{},"response":false}` + "\n"},
 	} {
 		start := time.Now()
-		rec := call(h, "GET", c.target, c.user, c.pass, "", "")
+		rec := call(t, h, "GET", c.target, c.user, c.pass, "", "")
 		took := time.Since(start)
 		if rec.Code != 503 || rec.Body.String() != c.want {
 			t.Errorf("%s: %d %s\nwant 503 %s", c.name, rec.Code, rec.Body.String(), c.want)

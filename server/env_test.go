@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"github.com/cardvault/cardvault/openapi/openapitest"
 	"io"
 	"log/slog"
 	"net/http"
@@ -78,7 +79,9 @@ func mustEnv(tb testing.TB, wrap func(cardvault.Store) cardvault.Store) *env {
 }
 
 // call sends one request through h. user/pass of "" mean no Authorization.
-func call(h http.Handler, method, target, user, pass, ctype, body string) *httptest.ResponseRecorder {
+// The answer must be what the OpenAPI documents describe (openapi/).
+func call(tb testing.TB, h http.Handler, method, target, user, pass, ctype, body string) *httptest.ResponseRecorder {
+	tb.Helper()
 	var rd io.Reader
 	if body != "" {
 		rd = strings.NewReader(body)
@@ -92,6 +95,9 @@ func call(h http.Handler, method, target, user, pass, ctype, body string) *httpt
 	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
+	if err := openapitest.Check(method, req.URL.EscapedPath(), rec.Code, rec.Header(), rec.Body.Bytes()); err != nil {
+		tb.Errorf("%s %s: %v", method, req.URL.Path, err)
+	}
 	return rec
 }
 

@@ -11,14 +11,14 @@ import (
 func TestHealthzStoreFailure(t *testing.T) {
 	e := mustEnv(t, nil)
 	h := Handler(e.v, e.log)
-	if rec := call(h, "GET", "/healthz", "", "", "", ""); rec.Code != 200 || rec.Body.String() != `{"status":"ok"}`+"\n" {
+	if rec := call(t, h, "GET", "/healthz", "", "", "", ""); rec.Code != 200 || rec.Body.String() != `{"status":"ok"}`+"\n" {
 		t.Fatalf("healthy: %d %s", rec.Code, rec.Body.String())
 	}
 	if err := e.db.Close(); err != nil {
 		t.Fatal(err)
 	}
 	for i := 0; i < 50; i++ {
-		rec := call(h, "GET", "/healthz", "", "", "", "")
+		rec := call(t, h, "GET", "/healthz", "", "", "", "")
 		if rec.Code != 503 || rec.Body.String() != `{"status":"unavailable","reason":"store"}`+"\n" {
 			t.Fatalf("probe %d on a closed store: %d %s", i, rec.Code, rec.Body.String())
 		}

@@ -33,7 +33,7 @@ func TestHygieneHeadersEveryRoute(t *testing.T) {
 		"card[expiration_month]": {"12"}, "card[expiration_year]": {"2030"}, "card[security_code]": {"123"}}.Encode()
 	step := func(name string, want int, method, target, user, pass, ctype, body string) string {
 		t.Helper()
-		rec := call(h, method, target, user, pass, ctype, body)
+		rec := call(t, h, method, target, user, pass, ctype, body)
 		if rec.Code != want {
 			t.Errorf("%s: status %d, want %d: %s", name, rec.Code, want, rec.Body.String())
 		}
@@ -110,7 +110,7 @@ func TestHygieneHeadersOnPanic(t *testing.T) {
 		{"omise", "/customers", e.sk, ""},
 		{"chargeover", "/api/v3/customer", e.pk, e.sk},
 	} {
-		rec := call(h, "GET", c.target, c.user, c.pass, "", "")
+		rec := call(t, h, "GET", c.target, c.user, c.pass, "", "")
 		if rec.Code != http.StatusInternalServerError {
 			t.Errorf("%s: status %d, want 500", c.name, rec.Code)
 		}

@@ -48,6 +48,7 @@ func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handl
 			health(w, r)
 		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			serveRoot(w, r)
+		case serveOpenAPI(w, r):
 		case isChargeOver(r.URL.Path):
 			chargeover.ServeHTTP(w, r)
 		default:

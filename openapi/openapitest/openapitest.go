@@ -1,0 +1,218 @@
+// Package openapitest checks HTTP responses against cardvault's OpenAPI documents; for tests only (it imports kin-openapi, which the server must not).
+package openapitest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/cardvault/cardvault/openapi"
+	"github.com/getkin/kin-openapi/openapi3"
+)
+
+// Doc is one loaded, resolved and validated document.
+type Doc struct {
+	T *openapi3.T
+}
+
+var (
+	loadOnce sync.Once
+	omise    *Doc
+	co       *Doc
+	loadErr  error
+)
+
+// Load parses both embedded documents and checks them as OpenAPI 3.1.
+func Load() (omiseDoc, chargeOverDoc *Doc, err error) {
+	loadOnce.Do(func() {
+		omise, loadErr = load("omise.json", openapi.Omise)
+		if loadErr == nil {
+			co, loadErr = load("chargeover.json", openapi.ChargeOver)
+		}
+	})
+	return omise, co, loadErr
+}
+
+func load(name string, b []byte) (*Doc, error) {
+	l := openapi3.NewLoader()
+	t, err := l.LoadFromData(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if !t.IsOpenAPI31OrLater() {
+		return nil, fmt.Errorf("%s: not an OpenAPI 3.1 document", name)
+	}
+	if err := t.Validate(context.Background()); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return &Doc{T: t}, nil
+}
+
+// Check validates one response to method and target (path and query, as
+// sent) against the document of the dialect the path belongs to: the status
+// must be documented for the operation, required headers present and valid,
+// and the JSON body must match the schema. A request no operation describes
+// (unknown path or method) is checked against the document's shared error
+// responses (components.responses), by status. The error never holds the
+// body or a value from it that could be a card number.
+func Check(method, target string, status int, header http.Header, body []byte) error {
+	od, cd, err := Load()
+	if err != nil {
+		return err
+	}
+	path, _, _ := strings.Cut(target, "?")
+	// The server picks the dialect by the decoded path, as net/http decodes it.
+	decoded, err := url.PathUnescape(path)
+	if err != nil {
+		decoded = path
+	}
+	d := od
+	if strings.HasPrefix(decoded, "/api/") {
+		d = cd
+	}
+	return d.Check(method, path, status, header, body)
+}
+
+// statusResponses names the shared error responses by status.
+var statusResponses = map[int]string{400: "BadRequest", 401: "Unauthorized", 404: "NotFound",
+	417: "ExpectationFailed", 429: "TooManyRequests", 431: "HeadersTooLarge", 500: "InternalError",
+	501: "NotImplemented", 503: "TimedOut", 505: "VersionNotSupported"}
+
+// Check is the package Check for one document; path is escaped, without a
+// query.
+func (d *Doc) Check(method, path string, status int, header http.Header, body []byte) error {
+	var resp *openapi3.Response
+	where := "unrouted " + method
+	if op, tmpl := d.Operation(method, path); op != nil {
+		where = method + " " + tmpl
+		ref := op.Responses.Status(status)
+		if ref == nil || ref.Value == nil {
+			return fmt.Errorf("%s: status %d is not documented", where, status)
+		}
+		resp = ref.Value
+	} else {
+		name, ok := statusResponses[status]
+		ref := d.T.Components.Responses[name]
+		if !ok || ref == nil || ref.Value == nil {
+			return fmt.Errorf("%s: status %d is not documented for requests no operation describes", where, status)
+		}
+		resp = ref.Value
+	}
+	for name, h := range resp.Headers {
+		v := header.Get(name)
+		if v == "" {
+			if h.Value.Required {
+				return fmt.Errorf("%s %d: header %s missing", where, status, name)
+			}
+			continue
+		}
+		if s := h.Value.Schema; s != nil && s.Value != nil {
+			if err := s.Value.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse()); err != nil {
+				return fmt.Errorf("%s %d: header %s: %s", where, status, name, redact(err))
+			}
+		}
+	}
+	if method == http.MethodHead {
+		return nil
+	}
+	mt := resp.Content.Get("application/json")
+	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+		if len(body) != 0 {
+			return fmt.Errorf("%s %d: a body where the document has none", where, status)
+		}
+		return nil
+	}
+	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
+		return fmt.Errorf("%s %d: Content-Type %q, want application/json", where, status, ct)
+	}
+	// json.Number keeps numbers float64 cannot hold (metadata may have 1e400).
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return fmt.Errorf("%s %d: body is not JSON", where, status)
+	}
+	if err := mt.Schema.Value.VisitJSON(v, openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse(), openapi3.MultiErrors()); err != nil {
+		return fmt.Errorf("%s %d: body does not match the document: %s", where, status, describe(err))
+	}
+	return nil
+}
+
+// Operation finds the operation for method and escaped path (one trailing slash is
+// ignored, as both dialects ignore it). Literal segments win over template
+// parameters (/api/v3/customer/_count over /api/v3/customer/{ref}).
+func (d *Doc) Operation(method, path string) (*openapi3.Operation, string) {
+	if len(path) > 1 && strings.HasSuffix(path, "/") {
+		path = path[:len(path)-1]
+	}
+	// Segments are decoded one by one: an escaped / stays inside its segment.
+	segs := strings.Split(path, "/")
+	for i, seg := range segs {
+		if d, err := url.PathUnescape(seg); err == nil {
+			segs[i] = d
+		}
+	}
+	best, bestScore, bestTmpl := (*openapi3.Operation)(nil), -1, ""
+	for tmpl, item := range d.T.Paths.Map() {
+		ts := strings.Split(tmpl, "/")
+		if len(ts) != len(segs) {
+			continue
+		}
+		score := 0
+		for i := range ts {
+			switch {
+			case ts[i] == segs[i]:
+				score++
+			case strings.HasPrefix(ts[i], "{") && segs[i] != "":
+			default:
+				score = -1
+			}
+			if score < 0 {
+				break
+			}
+		}
+		if score > bestScore {
+			if op := item.GetOperation(strings.ToUpper(method)); op != nil {
+				best, bestScore, bestTmpl = op, score, tmpl
+			}
+		}
+	}
+	return best, bestTmpl
+}
+
+// describe names where and why a body failed its schema, without the
+// schema or the value kin-openapi's own message carries.
+func describe(err error) string {
+	var se *openapi3.SchemaError
+	if errors.As(err, &se) {
+		return redact(fmt.Errorf("at /%s: %s", strings.Join(se.JSONPointer(), "/"), se.Reason))
+	}
+	var me openapi3.MultiError
+	if errors.As(err, &me) && len(me) > 0 {
+		parts := make([]string, 0, len(me))
+		for _, e := range me {
+			parts = append(parts, describe(e))
+		}
+		return strings.Join(parts, "; ")
+	}
+	return redact(err)
+}
+
+var digitRun = regexp.MustCompile(`[0-9]{12,}`)
+
+// redact shortens a validation error and removes digit runs that could be a
+// card number.
+func redact(err error) string {
+	s := digitRun.ReplaceAllString(err.Error(), "[digits]")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
+}
