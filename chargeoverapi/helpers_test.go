@@ -74,7 +74,17 @@ func newEnv(t testing.TB) *env {
 	logs := &syncBuffer{}
 	log := slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	v := vault.New(db, kr, 30*time.Minute, log)
-	e := &env{t: t, v: v, db: db, logs: logs, h: server.Handler(v, log)}
+	// Every answer the server writes, whoever asked (e.h serves the stall and
+	// TLS tests too), is checked against the OpenAPI documents; failures are
+	// reported once every server is closed (registered before them, so it
+	// runs after them).
+	h, openapiFailures := openapitest.Wrap(server.Handler(v, log))
+	t.Cleanup(func() {
+		if err := openapiFailures.Err(); err != nil {
+			t.Errorf("responses that do not match the OpenAPI documents:\n%v", err)
+		}
+	})
+	e := &env{t: t, v: v, db: db, logs: logs, h: h}
 	cr := mustAccount(t, v)
 	e.pkey, e.skey = cr.Test.PublicKey.Reveal(), cr.Test.SecretKey.Reveal()
 	e.lpkey, e.lskey = cr.Live.PublicKey.Reveal(), cr.Live.SecretKey.Reveal()

@@ -122,7 +122,15 @@ func newEnv(tb testing.TB) *env {
 	v := vault.New(db, kr, tokenTTL, log)
 	clk := &clock{now: t0}
 	v.Now = clk.Now
-	h := server.Handler(v, log)
+	// Every answer the server writes, whoever asked, is checked against
+	// openapi/omise.json (or chargeover.json); failures are reported once the
+	// server is closed (this cleanup is registered first, so it runs last).
+	h, openapiFailures := openapitest.Wrap(server.Handler(v, log))
+	tb.Cleanup(func() {
+		if err := openapiFailures.Err(); err != nil {
+			tb.Errorf("responses that do not match the OpenAPI documents:\n%v", err)
+		}
+	})
 	srv := httptest.NewServer(h)
 	// Redirects are not followed: every answer must be the server's own.
 	client := &http.Client{Transport: srv.Client().Transport,

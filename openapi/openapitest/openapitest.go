@@ -216,3 +216,90 @@ func redact(err error) string {
 	}
 	return s
 }
+
+// Failures collects what Wrap found wrong.
+type Failures struct {
+	mu   sync.Mutex
+	errs []string
+}
+
+// Err returns every failure seen so far, or nil.
+func (f *Failures) Err() error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.errs) == 0 {
+		return nil
+	}
+	return errors.New(strings.Join(f.errs, "\n"))
+}
+
+func (f *Failures) add(err error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.errs) < 20 {
+		f.errs = append(f.errs, err.Error())
+	}
+}
+
+// maxRecorded bounds the copy of a body Wrap keeps; every answer of the
+// server is far smaller.
+const maxRecorded = 4 << 20
+
+// Wrap returns h with every response it writes checked with Check once h
+// returns, whoever sent the request (a client library, a raw connection, a
+// recorder). A request whose client went away before anything was written
+// is not checked: no one receives its answer.
+func Wrap(h http.Handler) (http.Handler, *Failures) {
+	f := &Failures{}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		method, target := r.Method, r.URL.EscapedPath() // before a dialect rewrites r.URL
+		rw := &recorder{ResponseWriter: w}
+		h.ServeHTTP(rw, r)
+		if !rw.wrote && r.Context().Err() != nil {
+			return
+		}
+		if rw.status == 0 {
+			rw.status = http.StatusOK
+		}
+		if rw.overflow {
+			f.add(fmt.Errorf("%s %.60s: body larger than %d bytes", method, target, maxRecorded))
+			return
+		}
+		if err := Check(method, target, rw.status, w.Header(), rw.body.Bytes()); err != nil {
+			f.add(fmt.Errorf("%s %.60s: %w", method, target, err))
+		}
+	}), f
+}
+
+// recorder passes a response through and keeps a copy of its status and body.
+type recorder struct {
+	http.ResponseWriter
+	status   int
+	wrote    bool
+	overflow bool
+	body     bytes.Buffer
+}
+
+func (rw *recorder) WriteHeader(code int) {
+	if rw.status == 0 && code >= 200 {
+		rw.status = code
+	}
+	rw.wrote = true
+	rw.ResponseWriter.WriteHeader(code)
+}
+
+func (rw *recorder) Write(p []byte) (int, error) {
+	if rw.status == 0 {
+		rw.status = http.StatusOK
+	}
+	rw.wrote = true
+	if rw.body.Len()+len(p) > maxRecorded {
+		rw.overflow = true
+	} else {
+		rw.body.Write(p)
+	}
+	return rw.ResponseWriter.Write(p)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (rw *recorder) Unwrap() http.ResponseWriter { return rw.ResponseWriter }
