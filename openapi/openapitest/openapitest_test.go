@@ -76,8 +76,8 @@ func TestEveryObjectIsClosed(t *testing.T) {
 
 const omiseNotFound = `{"object":"error","location":"https://www.omise.co/api-errors#not-found","code":"not_found","message":"customer x was not found"}`
 
-const token = `{"object":"token","id":"tokn_test_1","livemode":false,"location":"/tokens/tokn_test_1","used":false,
-"charge_status":"unknown","created_at":"2026-11-21T10:15:30Z","card":{"object":"card","id":"card_test_1","livemode":false,
+const token = `{"object":"token","id":"tokn_test_0mwq95bdc8ncd11rl2z","livemode":false,"location":"/tokens/tokn_test_0mwq95bdc8ncd11rl2z","used":false,
+"charge_status":"unknown","created_at":"2026-11-21T10:15:30Z","card":{"object":"card","id":"card_test_0mwq95bdc8ncd11rl2z","livemode":false,
 "location":null,"deleted":false,"street1":null,"street2":null,"city":null,"state":null,"phone_number":null,"postal_code":null,
 "country":"us","financing":"credit","bank":"","brand":"Visa","fingerprint":"f","first_digits":null,"last_digits":"4242",
 "name":"A","expiration_month":12,"expiration_year":2030,"security_code_check":true,"tokenization_method":null,
@@ -99,8 +99,9 @@ func TestCheckFindsDrift(t *testing.T) {
 		body                 string
 		ok                   bool
 	}{
-		{"valid token", "GET", "/tokens/tokn_test_1", 200, jsonHeader, strings.Replace(token, "%s", "", 1), true},
-		{"unnamed field nested in the card", "GET", "/tokens/tokn_test_1", 200, jsonHeader, strings.Replace(token, "%s", `,"number":"x"`, 1), false},
+		{"valid token", "GET", "/tokens/tokn_test_0mwq95bdc8ncd11rl2z", 200, jsonHeader, strings.Replace(token, "%s", "", 1), true},
+		{"unnamed field nested in the card", "GET", "/tokens/tokn_test_0mwq95bdc8ncd11rl2z", 200, jsonHeader, strings.Replace(token, "%s", `,"number":"x"`, 1), false},
+		{"malformed id", "GET", "/tokens/tokn_test_1", 200, jsonHeader, strings.Replace(strings.Replace(token, "%s", "", 1), `"id":"tokn_test_0mwq95bdc8ncd11rl2z"`, `"id":"tokn_1"`, 1), false},
 		{"valid 404", "GET", "/customers/x", 404, jsonHeader, omiseNotFound, true},
 		{"trailing slash", "GET", "/customers/x/", 404, jsonHeader, omiseNotFound, true},
 		{"unnamed error field", "GET", "/customers/x", 404, jsonHeader, strings.Replace(omiseNotFound, "{", `{"extra":1,`, 1), false},
