@@ -84,15 +84,11 @@ type KeysReissueCmd struct {
 // Run issues the new secret key and prints it once. It works while a server
 // runs on the same store: the next request with the old key is refused.
 func (c *KeysReissueCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, kr, _, err := st.open(ctx, log, existingStore)
+	v, closeStore, err := st.openVault(ctx, log, existingStore)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	v := vault.New(store, kr, time.Hour, log)
-	if err := v.CheckMasterKey(ctx); err != nil {
-		return err
-	}
+	defer closeStore()
 	m := cardvault.Test
 	if c.Mode == "live" {
 		m = cardvault.Live

@@ -90,15 +90,11 @@ type RotateDataCmd struct {
 
 // Run adds the data key and re-encrypts; see docs/OPERATIONS.md.
 func (c *RotateDataCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, kr, _, err := st.open(ctx, log, existingStore)
+	v, closeStore, err := st.openVault(ctx, log, existingStore)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	v := vault.New(store, kr, time.Hour, log)
-	if err := v.CheckMasterKey(ctx); err != nil {
-		return err
-	}
+	defer closeStore()
 	progress := func(done int) { log.Info("rotate-data: cards re-encrypted", "account", c.Account, "cards", done) }
 	var r vault.DataRotation
 	if c.ReencryptOnly {

@@ -216,15 +216,11 @@ type AccountCreateCmd struct {
 
 // Run creates the account and prints its keys.
 func (c *AccountCreateCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
-	store, kr, _, err := st.open(ctx, log, createStore)
+	v, closeStore, err := st.openVault(ctx, log, createStore)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
-	v := vault.New(store, kr, time.Hour, log)
-	if err := v.CheckMasterKey(ctx); err != nil {
-		return err
-	}
+	defer closeStore()
 	cr, err := v.CreateAccount(ctx, c.Name)
 	if err != nil {
 		return err

@@ -8,11 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/masterkey"
 	"github.com/cardvault/cardvault/sqlite"
+	"github.com/cardvault/cardvault/vault"
 )
 
 // Store holds the flags that locate the data and the master key. Flags
@@ -248,4 +250,20 @@ func syncDir(dir string) error {
 	}
 	defer d.Close()
 	return d.Sync()
+}
+
+// openVault opens the store in mode and returns a vault over it for an
+// administration command, its master key checked (which also brings an older
+// store's keys up to date); closeStore releases the store.
+func (s *Store) openVault(ctx context.Context, log *slog.Logger, mode openMode) (v *vault.Vault, closeStore func() error, err error) {
+	store, kr, _, err := s.open(ctx, log, mode)
+	if err != nil {
+		return nil, nil, err
+	}
+	v = vault.New(store, kr, time.Hour, log)
+	if err := v.CheckMasterKey(ctx); err != nil {
+		store.Close()
+		return nil, nil, err
+	}
+	return v, store.Close, nil
 }
