@@ -27,6 +27,7 @@ type CLI struct {
 	Serve      ServeCmd      `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
 	Account    AccountCmd    `cmd:"" help:"Manage accounts and their API keys."`
 	Keys       KeyCustodyCmd `cmd:"" help:"Key custody: rotate the master key, show the keys in use."`
+	Doctor     DoctorCmd     `cmd:"" help:"Check the store and its configuration without changing anything: configuration, master key, migrations, integrity, permissions, disk space, clock. Exit status 1 on a problem."`
 	VersionCmd VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 	Help       HelpCmd       `cmd:"" help:"Show help for cardvault or for a command (cardvault help account keys)."`
 }
