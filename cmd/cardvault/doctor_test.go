@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/base64"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,4 +248,28 @@ func TestDoctorOldStore(t *testing.T) {
 		t.Errorf("the master key in doctor's output")
 	}
 	sameSnapshot(t, before, snapshot(t, data))
+}
+
+// TestDoctorBesideServer: doctor runs on the store of a running server
+// (its WAL open) and finds it healthy; the server keeps serving.
+func TestDoctorBesideServer(t *testing.T) {
+	data := t.TempDir()
+	p := mustStart(t, data)
+	p.testKeys(t)
+	defer mustStop(t, p)
+	if _, err := os.Stat(filepath.Join(data, "cardvault.db-wal")); err != nil {
+		t.Fatalf("no WAL beside a running server: %v", err)
+	}
+	ok, rep, out := runDoctor(t, data, nil)
+	if !ok || rep.status("integrity") != "ok" || rep.status("migrations") != "ok" {
+		t.Errorf("doctor beside a server: %s", out)
+	}
+	resp, err := http.Get(p.base + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/healthz after doctor: %d", resp.StatusCode)
+	}
 }
