@@ -22,7 +22,7 @@ type Server struct {
 
 // New returns the ChargeOver-dialect handler over a vault.
 func New(v *vault.Vault, log *slog.Logger) *Server {
-	s := &Server{v: v, log: log, routes: map[routeKey]route{}}
+	s := &Server{v: v, log: httpx.RequestLogger(log), routes: map[routeKey]route{}}
 	for _, rt := range s.routeTable() {
 		s.routes[rt.routeKey] = rt
 	}

@@ -197,9 +197,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, kind string,
 	e := toAPI(err, kind)
 	switch {
 	case e.status >= 500:
-		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "err", err)
 	case e == errBodyRead:
-		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "fault", httpx.BodyFault(err))
+		s.log.InfoContext(r.Context(), "client error", "fault", httpx.BodyFault(err))
 	}
 	if e.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(e.retryAfter))

@@ -100,9 +100,9 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	}
 	switch {
 	case e.Status >= 500:
-		s.log.Error("internal error", "request_id", httpx.InfoFrom(r.Context()).ID, "err", err)
+		s.log.ErrorContext(r.Context(), "internal error", "err", err)
 	case e == errBodyRead:
-		s.log.Info("client error", "request_id", httpx.InfoFrom(r.Context()).ID, "fault", httpx.BodyFault(err))
+		s.log.InfoContext(r.Context(), "client error", "fault", httpx.BodyFault(err))
 	}
 	httpx.WriteJSON(w, e.Status, errorBody(e))
 }

@@ -29,7 +29,7 @@ type Server struct {
 
 // New returns the Omise-dialect handler over a vault.
 func New(v *vault.Vault, log *slog.Logger) *Server {
-	s := &Server{v: v, log: log, mux: http.NewServeMux()}
+	s := &Server{v: v, log: httpx.RequestLogger(log), mux: http.NewServeMux()}
 	for _, rt := range s.routes() {
 		s.mux.HandleFunc(rt.pattern, rt.handle)
 	}

@@ -30,7 +30,7 @@ func healthz(v *vault.Vault, log *slog.Logger) http.HandlerFunc {
 		if err := v.Ping(ctx); err != nil {
 			if r.Context().Err() == nil {
 				if suppressed, ok := limit.allow(time.Now()); ok {
-					log.Error("health check failed", "err", err, "suppressed", suppressed)
+					log.ErrorContext(r.Context(), "health check failed", "err", err, "suppressed", suppressed)
 				}
 			}
 			httpx.WriteJSON(w, http.StatusServiceUnavailable, health{Status: "unavailable", Reason: "store"})

@@ -34,6 +34,7 @@ func Handler(v *vault.Vault, log *slog.Logger) http.Handler {
 }
 
 func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handler {
+	log = httpx.RequestLogger(log) // request_id on every line logged with a request's context
 	omise := omiseapi.New(v, log)
 	chargeover := chargeoverapi.New(v, log)
 	health := healthz(v, log)

@@ -5,7 +5,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -22,6 +21,7 @@ var version = ""
 // beat environment variables.
 type CLI struct {
 	Store
+	Logging
 	Version kong.VersionFlag `name:"version" short:"v" help:"Print the version and exit."`
 
 	Serve      ServeCmd      `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
@@ -105,7 +105,10 @@ func main() {
 	if err != nil {
 		parser.FatalIfErrorf(suggest(err, parser.Model.Node))
 	}
-	log := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{ReplaceAttr: redactAttr}))
+	log, err := cli.Logging.logger(os.Stderr)
+	if err != nil {
+		parser.FatalIfErrorf(err)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	kctx.BindTo(ctx, (*context.Context)(nil))

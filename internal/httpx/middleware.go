@@ -68,17 +68,17 @@ func Log(log *slog.Logger, next http.Handler, onPanic func(http.ResponseWriter, 
 			if p := recover(); p != nil {
 				if p == http.ErrAbortHandler {
 					// Nothing is sent: the client is gone or the request was cancelled.
-					log.Info("request", "method", logMethod(r.Method), "route", info.Route, "status", StatusClientClosed,
+					log.InfoContext(r.Context(), "request", "method", logMethod(r.Method), "route", info.Route, "status", StatusClientClosed,
 						"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", info.ID)
 					panic(p)
 				}
 				// The panic value is not logged: it could hold request data.
-				log.Error("panic", "request_id", info.ID, "route", info.Route, "stack", string(debug.Stack()))
+				log.ErrorContext(r.Context(), "panic", "request_id", info.ID, "route", info.Route, "stack", string(debug.Stack()))
 				if rec.status == 0 {
 					onPanic(rec, r)
 				}
 			}
-			log.Info("request", "method", logMethod(r.Method), "route", info.Route, "status", rec.status,
+			log.InfoContext(r.Context(), "request", "method", logMethod(r.Method), "route", info.Route, "status", rec.status,
 				"duration_ms", float64(time.Since(start).Microseconds())/1000, "request_id", info.ID)
 		}()
 		next.ServeHTTP(rec, r)
