@@ -119,20 +119,21 @@ func TestOpenReadOnlyCurrentStore(t *testing.T) {
 		t.Error(err)
 	}
 
-	// Damage a page past the header: quick_check names a problem.
+	// Damage the last page (a table's or an index's, not the schema's):
+	// the store opens, and quick_check names a problem.
 	b := before["cardvault.db"]
-	if len(b) < 3*4096 {
+	if len(b) < 8*4096 {
 		t.Fatalf("store of %d bytes", len(b))
 	}
-	for i := 2 * 4096; i < 3*4096; i++ {
+	for i := len(b) - 4096; i < len(b); i++ {
 		b[i] = 0xA5
 	}
 	if err := os.WriteFile(path, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	db, err = sqlite.OpenReadOnly(ctx, path)
+	db, err = sqlite.OpenReadOnly(ctx, path) // the header and schema are intact
 	if err != nil {
-		return // refused at open: damage found too
+		t.Fatal(err)
 	}
 	defer db.Close()
 	if p, err := db.QuickCheck(ctx); err == nil && len(p) == 0 {

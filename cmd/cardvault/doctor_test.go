@@ -160,13 +160,14 @@ func TestDoctorDamaged(t *testing.T) {
 	if len(b) < 4*4096 {
 		t.Fatalf("store of %d bytes", len(b))
 	}
-	copy(b[2*4096:3*4096], bytes.Repeat([]byte{0xA5}, 4096))
+	// The last page (a table's or an index's): the store opens, quick_check fails.
+	copy(b[len(b)-4096:], bytes.Repeat([]byte{0xA5}, 4096))
 	if err := os.WriteFile(db, b, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	before := snapshot(t, data)
 	ok, rep, out := runDoctor(t, data, nil)
-	if ok || (rep.status("integrity") != "FAIL" && rep.status("store") != "FAIL") {
+	if ok || rep.status("store") != "ok" || rep.status("integrity") != "FAIL" {
 		t.Errorf("damaged store: %s", out)
 	}
 	sameSnapshot(t, before, snapshot(t, data))
