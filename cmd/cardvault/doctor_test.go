@@ -3,6 +3,7 @@ package main_test
 import (
 	"bytes"
 	"crypto/rand"
+	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
@@ -10,6 +11,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	_ "modernc.org/sqlite"
 )
 
 // doctorJSON is doctor --json's document.
@@ -272,5 +276,26 @@ func TestDoctorBesideServer(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("/healthz after doctor: %d", resp.StatusCode)
+	}
+}
+
+// TestDoctorClockBehind: a store whose newest record is later than the
+// system clock fails the clock check.
+func TestDoctorClockBehind(t *testing.T) {
+	data, db := mustStore(t)
+	sdb, err := sql.Open("sqlite", "file:"+db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	future := time.Now().Add(48 * time.Hour).UnixMilli()
+	if _, err := sdb.Exec(`UPDATE accounts SET created_at = ?`, future); err != nil {
+		t.Fatal(err)
+	}
+	if err := sdb.Close(); err != nil {
+		t.Fatal(err)
+	}
+	ok, rep, out := runDoctor(t, data, nil)
+	if ok || rep.status("clock") != "FAIL" || !strings.Contains(out, "behind the store's newest record") {
+		t.Errorf("clock behind the store: %s", out)
 	}
 }
