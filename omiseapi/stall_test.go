@@ -3,116 +3,23 @@ package omiseapi_test
 import (
 	"bufio"
 	"encoding/json"
-	"io"
-	"net"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cardvault/cardvault/internal/httpx"
+	"github.com/cardvault/cardvault/internal/httpx/httpxtest"
 )
 
-// stallServer serves e's handler and counts the requests whose body the
-// server has begun to read.
-func stallServer(t *testing.T, e *env) (addr string, reading *atomic.Int64) {
-	t.Helper()
-	reading = &atomic.Int64{}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.Body != nil && r.Body != http.NoBody {
-			// On a copy: net/http must still see its own body once the
-			// handler returns (to skip draining a large one).
-			r = r.WithContext(r.Context())
-			r.Body = &firstRead{ReadCloser: r.Body, n: reading}
-		}
-		e.Handler.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	return srv.Listener.Addr().String(), reading
-}
-
-// firstRead counts its first Read in n.
-type firstRead struct {
-	io.ReadCloser
-	n    *atomic.Int64
-	seen bool
-}
-
-func (f *firstRead) Read(p []byte) (int, error) {
-	if !f.seen {
-		f.seen = true
-		f.n.Add(1)
-	}
-	return f.ReadCloser.Read(p)
-}
-
-// dialFrom connects to addr from the loopback address ip (127.0.0.x).
-func dialFrom(t *testing.T, ip, addr string) net.Conn {
-	t.Helper()
-	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
-
-// stall opens n connections from 127.0.0.1 that each send head and then
-// part of their body, and waits until the server has begun to read at
-// least MaxParallelReads of them (as many as would take every read turn if
-// small bodies needed one). They stay open until the test ends.
-func stall(t *testing.T, addr string, reading *atomic.Int64, n int, head, part string) []net.Conn {
-	t.Helper()
-	conns := make([]net.Conn, n)
-	for i := range conns {
-		conns[i] = dialFrom(t, "127.0.0.1", addr)
-		if _, err := io.WriteString(conns[i], head+part); err != nil {
-			t.Fatal(err)
-		}
-	}
-	pollUntil(t, func() bool { return reading.Load() >= int64(min(n, httpx.MaxParallelReads)) }, "the server reads the stalled bodies")
-	t.Cleanup(func() {
-		for _, c := range conns {
-			c.Close()
-		}
-		// The stalled requests end with their connections, giving their turns back.
-		pollUntil(t, func() bool { return httpx.Reads.Held() == 0 && httpx.AddressReads.Held("127.0.0.1") == 0 },
-			"the stalled requests give their read turns back")
-	})
-	return conns
-}
-
-// pollUntil polls cond until it holds, failing the test after 5 s.
-func pollUntil(t *testing.T, cond func() bool, what string) {
-	t.Helper()
-	for deadline := time.Now().Add(5 * time.Second); !cond(); time.Sleep(5 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting until %s", what)
-		}
-	}
-}
-
-// exchangeFrom sends raw from the loopback address ip and reads the answer.
+// exchangeFrom sends raw from the loopback address ip and decodes the answer.
 func exchangeFrom(t *testing.T, ip, addr, raw string) (*http.Response, map[string]any, time.Duration) {
 	t.Helper()
-	c := dialFrom(t, ip, addr)
-	start := time.Now()
-	if _, err := io.WriteString(c, raw); err != nil {
-		t.Fatal(err)
-	}
-	c.SetReadDeadline(time.Now().Add(10 * time.Second))
-	res, err := http.ReadResponse(bufio.NewReader(c), nil)
-	if err != nil {
-		t.Fatalf("no answer: %v", err)
-	}
-	defer res.Body.Close()
+	res, b, d := httpxtest.ExchangeFrom(t, ip, addr, raw)
 	var body map[string]any
-	json.NewDecoder(res.Body).Decode(&body)
-	return res, body, time.Since(start)
+	json.Unmarshal(b, &body)
+	return res, body, d
 }
 
 // chunked is body as one chunk and the last chunk.
@@ -126,9 +33,9 @@ func chunked(body string) string {
 // body's first httpx.SmallBody bytes need no read turn.
 func TestStalledChunkedBodies(t *testing.T) {
 	e := newEnv(t)
-	addr, reading := stallServer(t, e)
-	stall(t, addr, reading, httpx.MaxParallelReads+2, "POST /tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "+basic(e.PK)+
-		"\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n", "1\r\nc\r\n")
+	addr, reading := httpxtest.StallServer(t, e.Handler)
+	httpxtest.Stall(t, addr, reading, httpx.MaxParallelReads+2, "POST /tokens HTTP/1.1\r\nHost: x\r\nAuthorization: Basic "+basic(e.PK)+
+		"\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\n\r\n"+"1\r\nc\r\n")
 	_, sk2, _, _ := e.NewAccount(t)
 	head := "POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic(sk2) +
 		"\r\nContent-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n"
@@ -158,14 +65,14 @@ func TestStalledChunkedBodies(t *testing.T) {
 // large body is read at once.
 func TestReadTurnsPerAddress(t *testing.T) {
 	e := newEnv(t)
-	addr, reading := stallServer(t, e)
+	addr, reading := httpxtest.StallServer(t, e.Handler)
 	// Announced over 256 KiB, so that net/http does not wait for the rest of
 	// a refused body before sending the answer.
 	head := "POST /customers HTTP/1.1\r\nHost: x\r\nAuthorization: Basic " + basic(e.SK) +
 		"\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: " + strconv.Itoa(512<<10) + "\r\n\r\n"
 	n := httpx.MaxParallelReads + 2
-	conns := stall(t, addr, reading, n, head, "email=a@example.com&description="+strings.Repeat("x", httpx.SmallBody))
-	pollUntil(t, func() bool { return httpx.AddressReads.Held("127.0.0.1") == httpx.MaxReadsPerAddress },
+	conns := httpxtest.Stall(t, addr, reading, n, head+"email=a@example.com&description="+strings.Repeat("x", httpx.SmallBody))
+	httpxtest.PollUntil(t, func() bool { return httpx.AddressReads.Held("127.0.0.1") == httpx.MaxReadsPerAddress },
 		"the address holds its read turns")
 
 	large := "email=a@example.com&description=" + strings.Repeat("x", httpx.SmallBody)
