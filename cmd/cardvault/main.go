@@ -27,6 +27,8 @@ type CLI struct {
 	Serve      ServeCmd      `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
 	Account    AccountCmd    `cmd:"" help:"Manage accounts and their API keys."`
 	Keys       KeyCustodyCmd `cmd:"" help:"Key custody: rotate the master key, show the keys in use."`
+	Backup     BackupCmd     `cmd:"" help:"Write a consistent snapshot of the SQLite store (it may be serving) to a new file: cardvault backup --to FILE. The master key is not in it."`
+	Restore    RestoreCmd    `cmd:"" help:"Restore a backup into a data directory that has no store, after checking that the configured master key opens it: cardvault restore --from FILE."`
 	Doctor     DoctorCmd     `cmd:"" help:"Check the store and its configuration without changing anything: configuration, master key, migrations, integrity, permissions, disk space, clock. Exit status 1 on a problem."`
 	VersionCmd VersionCmd    `cmd:"" name:"version" help:"Print the version."`
 	Help       HelpCmd       `cmd:"" help:"Show help for cardvault or for a command (cardvault help account keys)."`
@@ -136,7 +138,7 @@ func suggest(err error, app *kong.Node) error {
 		}
 	}
 	if best == "" {
-		return fmt.Errorf("%w (commands: serve, account, keys, version, help)", err)
+		return fmt.Errorf("%w (commands: serve, account, keys, backup, restore, doctor, version, help)", err)
 	}
 	return fmt.Errorf("%w, did you mean %q?", err, best)
 }
