@@ -54,8 +54,9 @@ func Backup(ctx context.Context, src, dst string) (int64, error) {
 // migrations this build has and the backup lacks) and handed to check, which
 // decides whether it may be put in place (cardvault checks that the
 // configured master key opens it); a check error refuses the restore and is
-// returned as it is. Only then is the copy hard-linked to path and the
-// directory synced. On any refusal or failure nothing is left at path.
+// returned as it is. Then the copy's ChargeOver id counters move on by
+// RestoreIDGap, and only then is it hard-linked to path and the directory
+// synced. On any refusal or failure nothing is left at path.
 //
 // path is refused, wrapping fs.ErrExist, if a file exists there, or if a WAL
 // or shared-memory file lies beside it (SQLite would replay it into the
@@ -87,10 +88,48 @@ func Restore(ctx context.Context, from, path string, check func(context.Context,
 			return fmt.Errorf("sqlite: restore %s: the restored copy kept its %s file after closing", from, suffix)
 		}
 	}
+	if err := skipIDs(ctx, tmp); err != nil {
+		return fmt.Errorf("sqlite: restore %s: %w", from, err)
+	}
 	if err := refuseExisting(path); err != nil {
 		return err
 	}
 	return linkSynced(tmp, path)
+}
+
+// RestoreIDGap is how far Restore moves every account's and mode's
+// ChargeOver id counters (customers and cards): the ids the lost store
+// issued after the backup was taken are not issued again to other objects,
+// as long as fewer than this many were issued per account, mode and kind.
+// The contract allows gaps (docs/API.md §1); the counters stay within their
+// slot (below 2^32).
+const RestoreIDGap = 1 << 24
+
+// skipIDs moves the id counters of the restored copy at path by
+// RestoreIDGap, in one synchronous transaction.
+func skipIDs(ctx context.Context, path string) error {
+	db, err := sql.Open("sqlite", backupDSN(path, "busy_timeout("+busyTimeoutMS+")", "synchronous(FULL)"))
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	db.SetMaxOpenConns(1)
+	const most = 1<<32 - 1 // a slot's last id (seq.go)
+	if _, err := db.ExecContext(ctx, `UPDATE id_slots SET last_customer = min(last_customer + ?, ?),
+		last_card = min(last_card + ?, ?)`, RestoreIDGap, most, RestoreIDGap, most); err != nil {
+		return fmt.Errorf("moving the ChargeOver id counters: %w", err)
+	}
+	// Closing the last connection checkpoints the WAL into the file and
+	// removes it.
+	return db.Close()
+}
+
+// backupDSN is the driver's data source name for the file at path with
+// pragmas.
+func backupDSN(path string, pragmas ...string) string {
+	q := url.Values{"_pragma": pragmas}
+	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(path)
+	return "file:" + esc + "?" + q.Encode()
 }
 
 // refuseExisting refuses a path where a database file, or the WAL or
@@ -169,12 +208,11 @@ func inspect(ctx context.Context, path string, f func(*DB) error) error {
 // server's WAL; otherwise read-write, so that SQLite may make and remove its
 // shared-memory file. It only reads src.
 func vacuumInto(ctx context.Context, src, tmp string) error {
-	q := url.Values{"_pragma": {"busy_timeout(" + busyTimeoutMS + ")"}}
+	name := backupDSN(src, "busy_timeout("+busyTimeoutMS+")")
 	if _, err := os.Lstat(src + "-wal"); err == nil {
-		q.Set("mode", "ro")
+		name += "&mode=ro"
 	}
-	esc := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(src)
-	db, err := sql.Open("sqlite", "file:"+esc+"?"+q.Encode())
+	db, err := sql.Open("sqlite", name)
 	if err != nil {
 		return fmt.Errorf("sqlite: backup: %w", err)
 	}

@@ -293,4 +293,9 @@ func TestRestore(t *testing.T) {
 	if got := storetest.MustGetCustomer(t, r, s, c.ID); got.DefaultCard != c.DefaultCard {
 		t.Errorf("restored customer's default card %q, want %q", got.DefaultCard, c.DefaultCard)
 	}
+	// The ids the lost store may have issued after the backup are skipped.
+	v.Store = r
+	if next := storetest.MustCustomer(t, v, s, ""); next.Seq < c.Seq+sqlite.RestoreIDGap {
+		t.Errorf("first customer after the restore has id %d, want at least %d + RestoreIDGap", next.Seq, c.Seq)
+	}
 }

@@ -219,6 +219,24 @@ func TestBackupRestoreUnderLoad(t *testing.T) {
 			present++
 		}
 	}
+	// No ChargeOver id the lost server issued, even after the backup, is
+	// issued again.
+	var maxID float64
+	for _, c := range load.cards {
+		var id float64
+		if _, err := fmt.Sscanf(c.path, "/api/v3/creditcard/%g", &id); err == nil {
+			maxID = max(maxID, id)
+		}
+	}
+	st, m, err := doReq(client, "POST", q.base+"/api/v3/customer", pk, sk, jsonType, `{"company":"After Restore"}`)
+	resp, _ := m["response"].(map[string]any)
+	cust, _ := resp["id"].(float64)
+	if err != nil || st != 201 || cust == 0 {
+		t.Fatalf("POST /api/v3/customer after restore: %d %v %v", st, m, err)
+	}
+	if id, err := coStore(client, q.base, &rotAccount{pk: pk, sk: sk, coCust: cust}, randomPAN(t)); err != nil || id <= maxID || maxID == 0 {
+		t.Errorf("first ChargeOver card after restore: id %.0f, %v; want above every id issued before (%.0f)", id, err, maxID)
+	}
 	if err := q.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
@@ -239,6 +257,34 @@ func waitCount(t *testing.T, l *backupLoad, n int) {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d of %d cards acknowledged in 30s; errors: %d", l.count(), n, len(l.errs))
 		}
+	}
+}
+
+// TestRestoreWhereTheStoreWasLost: a data directory whose marker says its
+// database was lost (serve refuses to start there) takes a restore, which
+// records the restored store; serve then starts without --new-store.
+func TestRestoreWhereTheStoreWasLost(t *testing.T) {
+	env := []string{"CARDVAULT_MASTER_KEY=" + newMasterKey()}
+	data := t.TempDir()
+	if out, err := command(env, "--data", data, "account", "create").CombinedOutput(); err != nil {
+		t.Fatalf("account create: %v\n%s", err, out)
+	}
+	backup := filepath.Join(t.TempDir(), "b.db")
+	if out, err := command(env, "--data", data, "backup", "--to", backup).CombinedOutput(); err != nil {
+		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	db := filepath.Join(data, "cardvault.db")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(db + suffix)
+	}
+	if served, stderr := runWithKey(t, data, env); served || !strings.Contains(stderr, "database file is missing") {
+		t.Fatalf("serve on a lost store: served %v; want the missing-database refusal\n%s", served, stderr)
+	}
+	if out, err := command(env, "--data", data, "restore", "--from", backup).CombinedOutput(); err != nil {
+		t.Fatalf("restore: %v\n%s", err, out)
+	}
+	if served, stderr := runWithKey(t, data, env); !served {
+		t.Fatalf("serve after restore did not start:\n%s", stderr)
 	}
 }
 
