@@ -83,13 +83,13 @@ func Restore(ctx context.Context, from, path string, check func(context.Context,
 	if err != nil {
 		return err
 	}
+	if err := skipIDs(ctx, tmp); err != nil {
+		return fmt.Errorf("sqlite: restore %s: %w", from, err)
+	}
 	for _, suffix := range []string{"-wal", "-shm"} {
 		if _, err := os.Lstat(tmp + suffix); err == nil {
 			return fmt.Errorf("sqlite: restore %s: the restored copy kept its %s file after closing", from, suffix)
 		}
-	}
-	if err := skipIDs(ctx, tmp); err != nil {
-		return fmt.Errorf("sqlite: restore %s: %w", from, err)
 	}
 	if err := refuseExisting(path); err != nil {
 		return err

@@ -294,7 +294,7 @@ func TestRestore(t *testing.T) {
 		t.Errorf("restored customer's default card %q, want %q", got.DefaultCard, c.DefaultCard)
 	}
 	// The ids the lost store may have issued after the backup are skipped.
-	v.Store = r
+	v, _ = storetest.MustVault(t, r)
 	if next := storetest.MustCustomer(t, v, s, ""); next.Seq < c.Seq+sqlite.RestoreIDGap {
 		t.Errorf("first customer after the restore has id %d, want at least %d + RestoreIDGap", next.Seq, c.Seq)
 	}
