@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -260,9 +261,10 @@ func waitCount(t *testing.T, l *backupLoad, n int) {
 	}
 }
 
-// TestRestoreWhereTheStoreWasLost: a data directory whose marker says its
-// database was lost (serve refuses to start there) takes a restore, which
-// records the restored store; serve then starts without --new-store.
+// TestRestoreWhereTheStoreWasLost: backup leaves a stopped store's data
+// directory as it was; a data directory whose marker says its database was
+// lost (serve refuses to start there) takes a restore, which records the
+// restored store; serve then starts without --new-store.
 func TestRestoreWhereTheStoreWasLost(t *testing.T) {
 	env := []string{"CARDVAULT_MASTER_KEY=" + newMasterKey()}
 	data := t.TempDir()
@@ -270,8 +272,12 @@ func TestRestoreWhereTheStoreWasLost(t *testing.T) {
 		t.Fatalf("account create: %v\n%s", err, out)
 	}
 	backup := filepath.Join(t.TempDir(), "b.db")
+	before := snapshot(t, data)
 	if out, err := command(env, "--data", data, "backup", "--to", backup).CombinedOutput(); err != nil {
 		t.Fatalf("backup: %v\n%s", err, out)
+	}
+	if !maps.Equal(before, snapshot(t, data)) {
+		t.Error("backup changed the data directory of a stopped store")
 	}
 	db := filepath.Join(data, "cardvault.db")
 	for _, suffix := range []string{"", "-wal", "-shm"} {
