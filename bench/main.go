@@ -226,7 +226,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rep := newReport(c, e, tgt, rounds)
+	rep := newReport(c, e, revision(ctx), rounds)
 	if c.json {
 		return rep.writeJSON(stdout)
 	}

@@ -43,6 +43,7 @@ type report struct {
 	Date        string         `json:"date"`
 	Machine     machine        `json:"machine"`
 	Server      string         `json:"server"`
+	Revision    string         `json:"revision,omitempty"`
 	Concurrency int            `json:"concurrency"`
 	Rate        float64        `json:"rate,omitempty"`
 	DurationS   float64        `json:"duration_s"`
@@ -51,13 +52,13 @@ type report struct {
 	Results     []result       `json:"results"`
 }
 
-func newReport(c *config, e *env, tgt *target, rounds []round) *report {
+func newReport(c *config, e *env, rev string, rounds []round) *report {
 	server := "cardvault serve (go build ./cmd/cardvault), rate limit off"
 	if c.cpuprofile != "" {
 		server = "cardvault in process (bench binary, for --cpuprofile), rate limit off"
 	}
 	rep := &report{Command: strings.TrimSpace("go run ./bench " + strings.Join(c.args, " ")),
-		Date: time.Now().UTC().Format(time.RFC3339), Machine: thisMachine(), Server: server,
+		Date: time.Now().UTC().Format(time.RFC3339), Machine: thisMachine(), Server: server, Revision: rev,
 		Concurrency: c.concurrency, Rate: c.rate, DurationS: c.duration.Seconds(), WarmupS: c.warmup.Seconds(),
 		Preload: e.preload}
 	for _, gen := range []string{genBench, genWrk} {
@@ -176,7 +177,11 @@ func (r *report) writeJSON(w io.Writer) error {
 
 func (r *report) writeMarkdown(w io.Writer) error {
 	var b strings.Builder
-	fmt.Fprintf(&b, "`%s` — %s — %d CPUs (%s), %s\n\n", r.Command, r.Date, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go)
+	rev := ""
+	if r.Revision != "" {
+		rev = " — revision " + r.Revision
+	}
+	fmt.Fprintf(&b, "`%s` — %s — %d CPUs (%s), %s%s\n\n", r.Command, r.Date, r.Machine.CPUs, r.Machine.CPUModel, r.Machine.Go, rev)
 	loop := "closed loop"
 	if r.Rate > 0 {
 		loop = fmt.Sprintf("open loop at %g req/s, latency from each request's scheduled time", r.Rate)

@@ -144,3 +144,21 @@ func startCeiling(ctx context.Context) (*process, error) {
 	cmd.Env = childEnv(roleEnv + "=ceiling")
 	return startProcess(ctx, "ceiling", cmd)
 }
+
+// revision names the commit the module's working tree is at, "+dirty"
+// when tracked files differ from it; "" outside a git checkout.
+func revision(ctx context.Context) string {
+	root, err := moduleRoot(ctx)
+	if err != nil {
+		return ""
+	}
+	out, err := exec.CommandContext(ctx, "git", "-C", root, "rev-parse", "--short=12", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	rev := strings.TrimSpace(string(out))
+	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err != nil || len(st) > 0 {
+		rev += "+dirty"
+	}
+	return rev
+}
