@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/masterkey"
+	"github.com/cardvault/cardvault/postgres"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
 )
@@ -22,7 +24,7 @@ import (
 // precedence are described at masterkey.Resolve.
 type Store struct {
 	Data           string   `name:"data" env:"CARDVAULT_DATA" default:"./cardvault-data" help:"Data directory."`
-	DB             string   `name:"db" env:"CARDVAULT_DB" help:"Database: an SQLite file path (default: cardvault.db in the data directory)."`
+	DB             string   `name:"db" env:"CARDVAULT_DB" help:"Database: an SQLite file path (default: cardvault.db in the data directory), or a PostgreSQL URL (postgres://user:password@host:5432/dbname), with which nothing is written to the data directory and a master key must be configured."`
 	MasterKeyFile  string   `name:"master-key-file" placeholder:"FILE" help:"File holding the base64 master key. Without this flag or --master-key-part the key comes from $CARDVAULT_MASTER_KEY (the base64 key itself, removed from the environment once read) or $CARDVAULT_MASTER_KEY_FILE (a file; if both are set they must hold the same key), or from $CARDVAULT_MASTER_KEY_PARTS (part files separated by ':'), else from the development key in the data directory."`
 	MasterKeyParts []string `name:"master-key-part" sep:"none" placeholder:"FILE" help:"File holding one part of a split master key (base64 of 32 bytes); give it 2 or 3 times: the parts are combined by XOR. Not with --master-key-file."`
 	NewStore       bool     `name:"new-store" env:"CARDVAULT_NEW_STORE" help:"Create a new, empty store even though the data directory's marker says its database existed (it has been lost)."`
@@ -50,6 +52,10 @@ const devKeyFile = "master.key"
 // database, before any master key is read or made. dev reports that the key
 // is the development key kept in the data directory.
 func (s *Store) open(ctx context.Context, log *slog.Logger, mode openMode) (_ cardvault.Store, _ *keys.Keyring, dev bool, err error) {
+	if s.postgres() {
+		store, kr, err := s.openPostgres(ctx, log, mode)
+		return store, kr, false, err
+	}
 	dbPath, err := s.dbPath()
 	if err != nil {
 		return nil, nil, false, err
@@ -101,11 +107,59 @@ func (s *Store) open(ctx context.Context, log *slog.Logger, mode openMode) (_ ca
 	return db, kr, dev, nil
 }
 
+// postgres reports whether --db names a PostgreSQL database.
+func (s *Store) postgres() bool {
+	return strings.HasPrefix(s.DB, "postgres://") || strings.HasPrefix(s.DB, "postgresql://")
+}
+
+// openPostgres opens the PostgreSQL store --db names (migrating it) and,
+// unless mode is readStore, the keyring. Nothing is read from or written to
+// the data directory: the master key must be configured, since a
+// development key beside the data cannot be shared by several instances.
+func (s *Store) openPostgres(ctx context.Context, log *slog.Logger, mode openMode) (cardvault.Store, *keys.Keyring, error) {
+	var kr *keys.Keyring
+	if mode != readStore {
+		p, err := masterkey.Resolve(masterkey.Config{File: s.MasterKeyFile, Parts: s.MasterKeyParts})
+		if err != nil {
+			return nil, nil, err
+		}
+		if p == nil {
+			return nil, nil, errors.New("--db is a PostgreSQL database: a master key must be configured " +
+				"(CARDVAULT_MASTER_KEY, CARDVAULT_MASTER_KEY_FILE, CARDVAULT_MASTER_KEY_PARTS, --master-key-file or " +
+				"--master-key-part); the development key in the data directory is for SQLite stores only")
+		}
+		master, err := p.Key()
+		if err != nil {
+			return nil, nil, err
+		}
+		kr, err = keys.New(master)
+		clear(master)
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+	db, err := postgres.Open(ctx, s.DB, postgres.Logger(log))
+	if err != nil {
+		return nil, nil, fmt.Errorf("database %s: %w", redactURL(s.DB), err)
+	}
+	return db, kr, nil
+}
+
+// redactURL returns a PostgreSQL URL without its password, for messages.
+func redactURL(dsn string) string {
+	u, err := url.Parse(dsn)
+	if err != nil {
+		return "(--db, not a valid URL)"
+	}
+	return u.Redacted()
+}
+
 // dbPath returns the database file's path, refusing what cannot be one.
 func (s *Store) dbPath() (string, error) {
 	p := s.DB
-	if strings.HasPrefix(p, "postgres://") || strings.HasPrefix(p, "postgresql://") {
-		return "", errors.New("--db: PostgreSQL is not supported by this build yet; give an SQLite file path")
+	if s.postgres() {
+		return "", errors.New("--db names a PostgreSQL database: this command works on an SQLite store only " +
+			"(for PostgreSQL, use the database's own tools: docs/DEPLOY.md)")
 	}
 	if p == "" {
 		p = filepath.Join(s.Data, "cardvault.db")
