@@ -49,6 +49,13 @@ const migrationLock = "cardvault.migrate"
 // writes that add keys take it shared, rotation steps exclusive.
 const keysLock = "cardvault.keys"
 
+// defaultMaxConns is the pool size when the URL does not set
+// pool_max_conns: the vault's bounded reads of all accounts (vault.ReadsInAll)
+// with room for key lookups, /healthz and writes beside them. Each instance
+// opens up to this many connections: N instances need N times as many of the
+// server's max_connections.
+const defaultMaxConns = 12
+
 //go:embed migration/*.sql
 var migrations embed.FS
 
@@ -74,7 +81,8 @@ func Logger(l *slog.Logger) Option { return func(db *DB) { db.log = l } }
 var ErrUnavailable = errors.New("the database is unavailable")
 
 // Open connects to the database named by dsn (a postgres:// URL or keyword
-// string as libpq takes it, pool settings such as pool_max_conns included)
+// string as libpq takes it; pool_max_conns sets the pool's size, else
+// defaultMaxConns)
 // and applies the migrations it has not recorded, under an advisory lock so
 // that several instances starting at once apply each once. It refuses a
 // server whose synchronous_commit is off.
@@ -83,6 +91,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if err != nil {
 		// pgx's message can quote the DSN, password included.
 		return nil, errors.New("postgres: the database URL is invalid")
+	}
+	if !strings.Contains(dsn, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
 	}
 	db := &DB{log: slog.Default()}
 	for _, o := range opts {

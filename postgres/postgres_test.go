@@ -215,3 +215,15 @@ func TestOpenBadURL(t *testing.T) {
 		t.Errorf("Open(bad URL) = %v, want an error without the password", err)
 	}
 }
+
+// TestPoolSize: the pool holds defaultMaxConns connections unless the URL
+// sets pool_max_conns.
+func TestPoolSize(t *testing.T) {
+	dsn := FreshSchema(t, BaseURL(t))
+	if got := MustOpen(t, dsn).pool.Config().MaxConns; got != defaultMaxConns {
+		t.Errorf("MaxConns = %d, want %d", got, defaultMaxConns)
+	}
+	if got := MustOpen(t, WithParam(t, dsn, "pool_max_conns", "3")).pool.Config().MaxConns; got != 3 {
+		t.Errorf("MaxConns with pool_max_conns=3 = %d, want 3", got)
+	}
+}
