@@ -181,48 +181,26 @@ func listCustomers(ctx context.Context, tx pgx.Tx, s cardvault.Scope, p cardvaul
 
 // ListCustomersWithCards is ListCustomers with, for each customer of the
 // page, the page cp of its cards and their number in cp's window: three
-// queries from one snapshot, whatever the page size.
+// queries of one snapshot, whatever the page size.
 func (db *DB) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p, cp cardvault.ListParams) ([]cardvault.CustomerCards, int, error) {
 	var out []cardvault.CustomerCards
 	var total int
 	err := db.readTx(ctx, "ListCustomersWithCards", func(tx pgx.Tx) error {
+		out = nil
 		cs, n, err := listCustomers(ctx, tx, s, p)
-		if err != nil {
+		if err != nil || len(cs) == 0 {
+			total = n
 			return err
 		}
 		total = n
 		out = make([]cardvault.CustomerCards, len(cs))
 		ids := make([]string, len(cs))
-		at := map[string]*cardvault.CustomerCards{}
+		at := make(map[string]*cardvault.CustomerCards, len(cs))
 		for i, c := range cs {
 			out[i].Customer, ids[i] = c, c.ID
 			at[c.ID] = &out[i]
 		}
-		if len(cs) == 0 {
-			return nil
-		}
-		lo, hi := window(cp)
-		rows, err := tx.Query(ctx, `SELECT total, `+cardColumns+` FROM (
-			SELECT *, count(*) OVER w AS total, row_number() OVER (w ORDER BY created_at `+dir(cp)+`, seq `+dir(cp)+`) AS n
-			FROM cards WHERE customer_id = ANY($1) AND created_at BETWEEN $2 AND $3
-			WINDOW w AS (PARTITION BY customer_id)) page
-			WHERE n > $4 AND n <= $4 + $5 ORDER BY customer_id, n`, ids, lo, hi, int64(cp.Offset), int64(cp.Limit))
-		_, err = collect(rows, err, func(r pgx.Row) (struct{}, error) {
-			var n int
-			c, err := scanCard(r, &n)
-			if err != nil {
-				return struct{}{}, err
-			}
-			e := at[c.CustomerID]
-			e.Cards, e.Total = append(e.Cards, c), n
-			return struct{}{}, nil
-		})
-		if err != nil {
-			return err
-		}
-		// A customer whose page of cards is empty (an offset past its cards)
-		// still has a count in the window.
-		return countCardsPerCustomer(ctx, tx, out, ids, lo, hi)
+		return pageCards(ctx, tx, s, ids, cp, at)
 	})
 	if err != nil {
 		return nil, 0, err
@@ -230,30 +208,34 @@ func (db *DB) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p, 
 	return out, total, nil
 }
 
-// countCardsPerCustomer fills Total for the customers of out whose card page
-// came back empty.
-func countCardsPerCustomer(ctx context.Context, tx pgx.Tx, out []cardvault.CustomerCards, ids []string, lo, hi int64) error {
-	var empty []string
-	at := map[string]*cardvault.CustomerCards{}
-	for i := range out {
-		if len(out[i].Cards) == 0 {
-			empty = append(empty, ids[i])
-			at[ids[i]] = &out[i]
-		}
-	}
-	if len(empty) == 0 {
-		return nil
-	}
-	rows, err := tx.Query(ctx, `SELECT customer_id, count(*) FROM cards WHERE customer_id = ANY($1)
-		AND created_at BETWEEN $2 AND $3 GROUP BY customer_id`, empty, lo, hi)
+// pageCards fills in the card page cp and the card count of each customer
+// in at (ids), in one query: the cards are numbered (rn) and counted (n)
+// within their customer, and the first card of each is selected in any case
+// so that a page past the end still reports the count.
+func pageCards(ctx context.Context, tx pgx.Tx, s cardvault.Scope, ids []string, cp cardvault.ListParams,
+	at map[string]*cardvault.CustomerCards) error {
+	lo, hi := window(cp)
+	rows, err := tx.Query(ctx, `SELECT rn, n, `+cardColumns+` FROM (
+		SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY created_at `+dir(cp)+`, seq `+dir(cp)+`) AS rn,
+			count(*) OVER (PARTITION BY customer_id) AS n
+		FROM cards WHERE customer_id = ANY($1) AND account_id = $2 AND mode = $3 AND created_at BETWEEN $4 AND $5) page
+		WHERE rn = 1 OR (rn > $6 AND rn <= $7) ORDER BY customer_id, rn`,
+		ids, s.AccountID, s.Mode, lo, hi, int64(cp.Offset), int64(cp.Offset)+int64(cp.Limit))
 	_, err = collect(rows, err, func(r pgx.Row) (struct{}, error) {
-		var id string
-		var n int
-		err := r.Scan(&id, &n)
-		if err == nil {
-			at[id].Total = n
+		var rn, n int
+		c, err := scanCard(r, &rn, &n)
+		if err != nil {
+			return struct{}{}, err
 		}
-		return struct{}{}, err
+		cc := at[c.CustomerID]
+		if cc == nil {
+			return struct{}{}, cardvault.Internal("postgres: page cards: a card of a customer not on the page")
+		}
+		cc.Total = n
+		if rn > cp.Offset {
+			cc.Cards = append(cc.Cards, c)
+		}
+		return struct{}{}, nil
 	})
 	return err
 }
