@@ -14,6 +14,7 @@ import (
 	"github.com/cardvault/cardvault"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // TestConcurrentMigrations: several stores opening one empty schema at once
@@ -225,5 +226,43 @@ func TestPoolSize(t *testing.T) {
 	}
 	if got := MustOpen(t, WithParam(t, dsn, "pool_max_conns", "3")).pool.Config().MaxConns; got != 3 {
 		t.Errorf("MaxConns with pool_max_conns=3 = %d, want 3", got)
+	}
+}
+
+// TestPingReadOnly: a server that takes no writes (a standby, a read-only
+// session) fails Ping as unavailable.
+func TestPingReadOnly(t *testing.T) {
+	dsn := FreshSchema(t, BaseURL(t))
+	MustOpen(t, dsn) // migrated
+	pool, err := pgxpool.New(t.Context(), WithParam(t, dsn, "default_transaction_read_only", "on"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	db := &DB{pool: pool, log: slog.New(slog.DiscardHandler)}
+	if err := db.Ping(t.Context()); cardvault.ErrorCode(err) != cardvault.EInternal || !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Ping of a read-only session = %v, want an internal error wrapping ErrUnavailable", err)
+	}
+}
+
+// TestCancelled: a read whose context is cancelled fails with an error
+// errors.Is tells from an internal fault; a write whose context ended
+// before it began writes nothing.
+func TestCancelled(t *testing.T) {
+	db := MustOpen(t, FreshSchema(t, BaseURL(t)))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if _, err := db.CountAccounts(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("CountAccounts with a cancelled context = %v, want context.Canceled", err)
+	}
+	err := db.write(ctx, "test", func(ctx context.Context, tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, `INSERT INTO accounts (id, created_at) VALUES ('acct_x', 1)`)
+		return err
+	})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("write with a cancelled context = %v, want context.Canceled", err)
+	}
+	if n, err := db.CountAccounts(t.Context()); err != nil || n != 0 {
+		t.Errorf("CountAccounts = %d, %v; want 0", n, err)
 	}
 }
