@@ -193,3 +193,42 @@ func TestConnectionLoss(t *testing.T) {
 		t.Errorf("Token after the database came back: %v, %v; want the unused token (the attach while it was gone wrote nothing)", got, err)
 	}
 }
+
+// TestSilentServer: a database address that accepts connections and never
+// answers fails Open within the connect timeout, not never.
+func TestSilentServer(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	var held []net.Conn
+	var mu sync.Mutex
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			mu.Lock()
+			held = append(held, c)
+			mu.Unlock()
+		}
+	}()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range held {
+			c.Close()
+		}
+	}()
+	start := time.Now()
+	db, err := Open(t.Context(), "postgres://cv:pw@"+ln.Addr().String()+"/cardvault?sslmode=disable")
+	if err == nil {
+		db.Close()
+		t.Fatal("Open of a silent server succeeded")
+	}
+	if took := time.Since(start); took > 3*defaultConnectTimeout {
+		t.Errorf("Open of a silent server failed after %v, want within about %v", took, defaultConnectTimeout)
+	}
+}

@@ -56,6 +56,11 @@ const keysLock = "cardvault.keys"
 // server's max_connections.
 const defaultMaxConns = 12
 
+// defaultConnectTimeout bounds one attempt to connect when the URL does not
+// set connect_timeout: with the database unreachable (no answer at all, not
+// even a refusal), a request waiting for a new connection fails within it.
+const defaultConnectTimeout = 1500 * time.Millisecond
+
 //go:embed migration/*.sql
 var migrations embed.FS
 
@@ -82,7 +87,8 @@ var ErrUnavailable = errors.New("the database is unavailable")
 
 // Open connects to the database named by dsn (a postgres:// URL or keyword
 // string as libpq takes it; pool_max_conns sets the pool's size, else
-// defaultMaxConns)
+// defaultMaxConns, and connect_timeout the wait for a connection, else
+// defaultConnectTimeout)
 // and applies the migrations it has not recorded, under an advisory lock so
 // that several instances starting at once apply each once. It refuses a
 // server whose synchronous_commit is off.
@@ -94,6 +100,9 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	}
 	if !strings.Contains(dsn, "pool_max_conns") {
 		cfg.MaxConns = defaultMaxConns
+	}
+	if !strings.Contains(dsn, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
 	db := &DB{log: slog.Default()}
 	for _, o := range opts {

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/cardvault/cardvault"
 	"github.com/jackc/pgx/v5"
@@ -217,15 +218,18 @@ func TestOpenBadURL(t *testing.T) {
 	}
 }
 
-// TestPoolSize: the pool holds defaultMaxConns connections unless the URL
-// sets pool_max_conns.
+// TestPoolSize: the pool holds defaultMaxConns connections and waits
+// defaultConnectTimeout to connect, unless the URL says otherwise.
 func TestPoolSize(t *testing.T) {
 	dsn := FreshSchema(t, BaseURL(t))
-	if got := MustOpen(t, dsn).pool.Config().MaxConns; got != defaultMaxConns {
-		t.Errorf("MaxConns = %d, want %d", got, defaultMaxConns)
+	cfg := MustOpen(t, dsn).pool.Config()
+	if cfg.MaxConns != defaultMaxConns || cfg.ConnConfig.ConnectTimeout != defaultConnectTimeout {
+		t.Errorf("MaxConns = %d, ConnectTimeout = %v; want %d, %v", cfg.MaxConns, cfg.ConnConfig.ConnectTimeout,
+			defaultMaxConns, defaultConnectTimeout)
 	}
-	if got := MustOpen(t, WithParam(t, dsn, "pool_max_conns", "3")).pool.Config().MaxConns; got != 3 {
-		t.Errorf("MaxConns with pool_max_conns=3 = %d, want 3", got)
+	cfg = MustOpen(t, WithParam(t, WithParam(t, dsn, "pool_max_conns", "3"), "connect_timeout", "7")).pool.Config()
+	if cfg.MaxConns != 3 || cfg.ConnConfig.ConnectTimeout != 7*time.Second {
+		t.Errorf("with pool_max_conns=3 and connect_timeout=7: MaxConns = %d, ConnectTimeout = %v", cfg.MaxConns, cfg.ConnConfig.ConnectTimeout)
 	}
 }
 
