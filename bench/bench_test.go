@@ -129,6 +129,9 @@ func TestOpenLoopCountsQueueing(t *testing.T) {
 	if p99 := percentile(w.latencies, 0.99); p99 < 300 {
 		t.Errorf("p99 %.1f ms, want ≥ 300 ms: the wait for the connection is not counted", p99)
 	}
+	if len(w.lags) != 40 || percentile(w.lags, 0.99) < 300 {
+		t.Errorf("%d send lags, p99 %.1f ms; want 40, the last sent ≥ 300 ms late", len(w.lags), percentile(w.lags, 0.99))
+	}
 }
 
 // TestClosedLoopWindow checks that warm-up requests are not counted.

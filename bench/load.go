@@ -191,6 +191,7 @@ type window struct {
 	latencies []time.Duration // sorted
 	samples   []string        // the first error samples, redacted
 	shortened bool            // the source ran out before the window ended
+	lags      []time.Duration // open loop: how late each request was sent, sorted
 	cpu       time.Duration   // the server's CPU time during the window
 }
 
@@ -207,6 +208,7 @@ type worker struct {
 	conn      conn
 	next      source
 	lats      []time.Duration
+	lags      []time.Duration
 	errs      int
 	samples   []string
 	exhausted time.Time
@@ -259,6 +261,7 @@ func merge(ws []*worker, t0, t1 time.Time, cpu time.Duration) (window, error) {
 	end := t1
 	for _, w := range ws {
 		win.latencies = append(win.latencies, w.lats...)
+		win.lags = append(win.lags, w.lags...)
 		win.errors += w.errs
 		for _, s := range w.samples {
 			if len(win.samples) < maxSamples {
@@ -273,6 +276,7 @@ func merge(ws []*worker, t0, t1 time.Time, cpu time.Duration) (window, error) {
 		return win, errors.New("the scenario's pool of single-use requests ran out during the warm-up")
 	}
 	slices.Sort(win.latencies)
+	slices.Sort(win.lags)
 	win.requests = len(win.latencies) + win.errors
 	win.seconds = end.Sub(t0).Seconds()
 	return win, nil
@@ -321,6 +325,9 @@ func (w *worker) openLoop(ctx context.Context, rate float64, begin, t0, t1 time.
 		if !ok {
 			w.exhausted = time.Now()
 			return
+		}
+		if !at.Before(t0) {
+			w.lags = append(w.lags, time.Since(at))
 		}
 		status, body, err := w.conn.do(raw)
 		w.record(at, t0, status, body, err, answer)

@@ -86,7 +86,7 @@ func parseFlags(args []string, stderr io.Writer) (*config, error) {
 	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.BoolVar(&c.quick, "quick", false, fmt.Sprintf("short rounds for CI: %v each after %v of warm-up, %d preloaded cards", quickDuration, quickWarmup, quickCards))
-	fs.BoolVar(&c.json, "json", false, "print the results as JSON instead of a Markdown table")
+	fs.BoolVar(&c.json, "json", false, "print the results as JSON (the Markdown table goes to standard error)")
 	fs.BoolVar(&c.wrk, "wrk", false, "also drive ceiling and token_create with wrk (1 thread, same connections) for comparison")
 	fs.DurationVar(&c.duration, "duration", defaultDuration, "measured time per round")
 	fs.DurationVar(&c.warmup, "warmup", defaultWarmup, "unmeasured time before each round's window")
@@ -228,6 +228,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	rep := newReport(c, e, revision(ctx), rounds)
 	if c.json {
+		// The table goes along on standard error, for the human watching.
+		if err := rep.writeMarkdown(stderr); err != nil {
+			return err
+		}
 		return rep.writeJSON(stdout)
 	}
 	return rep.writeMarkdown(stdout)

@@ -35,6 +35,7 @@ type result struct {
 	RoundRPS        []float64 `json:"round_rps,omitempty"` // each ceiling round
 	ErrorSamples    []string  `json:"error_samples,omitempty"`
 	Shortened       bool      `json:"window_shortened,omitempty"`
+	SendLagP99ms    *float64  `json:"send_lag_p99_ms,omitempty"` // open loop: how late the generator sent, p99
 }
 
 // report is the whole output.
@@ -83,7 +84,8 @@ func newReport(c *config, e *env, rev string, rounds []round) *report {
 func toResult(r round) result {
 	res := result{Name: r.name, Generator: r.gen, Requests: r.requests, Errors: r.errors,
 		Seconds: r.seconds, RPS: r.rps(), P50ms: r.p50, P99ms: r.p99, P999ms: r.p999,
-		PeakRSSMB: float64(r.rss) / (1 << 20), ErrorSamples: r.samples, Shortened: r.shortened}
+		PeakRSSMB: float64(r.rss) / (1 << 20), ErrorSamples: r.samples, Shortened: r.shortened,
+		SendLagP99ms: r.lagP99}
 	if r.requests > 0 {
 		res.CPUPerRequestUS = float64(r.cpu.Microseconds()) / float64(r.requests)
 	}
@@ -110,6 +112,9 @@ func ceilingResult(rounds []round, gen string) *result {
 		all.p50 += r.p50
 		all.p99 += r.p99
 		all.samples = append(all.samples, r.samples...)
+		if r.lagP99 != nil && (all.lagP99 == nil || *r.lagP99 > *all.lagP99) {
+			all.lagP99 = r.lagP99 // the worst round's
+		}
 	}
 	if len(rps) == 0 {
 		return nil
@@ -211,6 +216,9 @@ func (r *report) writeMarkdown(w io.Writer) error {
 			res.RPS, ratio, res.P50ms, res.P99ms, p999, res.CPUPerRequestUS, res.PeakRSSMB)
 	}
 	for _, res := range r.Results {
+		if res.SendLagP99ms != nil {
+			fmt.Fprintf(&b, "\n%s: the generator sent 99%% of its requests within %.2f ms of their scheduled time (latency includes this).\n", res.Name, *res.SendLagP99ms)
+		}
 		if res.Shortened {
 			fmt.Fprintf(&b, "\n† %s: its tokens ran out before the window ended; measured over %.1f s.\n", res.Name, res.Seconds)
 		}

@@ -28,6 +28,7 @@ type round struct {
 	rss       int64
 	samples   []string
 	shortened bool
+	lagP99    *float64 // open loop: p99 of how late requests were sent, ms
 }
 
 func (r round) rps() float64 {
@@ -40,7 +41,12 @@ func (r round) rps() float64 {
 // fromWindow makes a bench round of a measured window.
 func fromWindow(name string, w window, rss int64) round {
 	p999 := percentile(w.latencies, 0.999)
-	return round{name: name, gen: genBench, requests: w.requests, errors: w.errors, seconds: w.seconds,
+	var lag *float64
+	if len(w.lags) > 0 {
+		l := percentile(w.lags, 0.99)
+		lag = &l
+	}
+	return round{lagP99: lag, name: name, gen: genBench, requests: w.requests, errors: w.errors, seconds: w.seconds,
 		p50: percentile(w.latencies, 0.50), p99: percentile(w.latencies, 0.99), p999: &p999,
 		latencies: w.latencies, cpu: w.cpu, rss: rss, samples: w.samples, shortened: w.shortened}
 }
