@@ -93,3 +93,66 @@ type CustomerUpdate struct {
 	DefaultCard *string // a card of this customer
 	Now         time.Time
 }
+
+// CardUpdate is a change to a stored card's editable fields (Omise PATCH).
+// A store applies it with ApplyCardUpdate inside its write transaction.
+type CardUpdate struct {
+	Name, PostalCode, City string // "" leaves the field as it is
+	ExpMonth, ExpYear      IntInput
+	Now                    time.Time // the new ModifiedAt, and the instant expiry is checked at
+}
+
+// ApplyCardUpdate returns a copy of current with u applied, or the
+// validation error of u's expiry (EInvalidCard; current is unchanged). It is
+// pure: the same card and update give the same result in every store.
+func ApplyCardUpdate(current *Card, u CardUpdate) (*Card, error) {
+	c := *current
+	if err := ValidateExpiryUpdate(&c, u.ExpMonth, u.ExpYear, u.Now); err != nil {
+		return nil, err
+	}
+	setIf(&c.Name, u.Name)
+	setIf(&c.Address.PostalCode, u.PostalCode)
+	setIf(&c.Address.City, u.City)
+	c.ModifiedAt = u.Now
+	return &c, nil
+}
+
+func setIf(dst *string, v string) {
+	if v != "" {
+		*dst = v
+	}
+}
+
+// CardMerge is what a ChargeOver card POST copies onto the customer's
+// existing card with the same number (upsert): each non-nil field was
+// present in the request and holds its value.
+type CardMerge struct {
+	Name, ExternalKey                         *string
+	Street1, City, State, PostalCode, Country *string
+	CVVChecked                                bool // a security code was given: the new card's check replaces the old
+}
+
+// MergeCard returns a copy of existing with fresh's expiry and ModifiedAt
+// (always part of a valid request), every field m holds, and, when
+// m.CVVChecked, fresh's CVVChecked. It is pure: a store calls it inside its
+// write transaction.
+func MergeCard(existing, fresh *Card, m CardMerge) *Card {
+	e := *existing
+	e.ExpMonth, e.ExpYear, e.ModifiedAt = fresh.ExpMonth, fresh.ExpYear, fresh.ModifiedAt
+	set := func(dst *string, v *string) {
+		if v != nil {
+			*dst = *v
+		}
+	}
+	set(&e.Name, m.Name)
+	set(&e.ExternalKey, m.ExternalKey)
+	set(&e.Address.Street1, m.Street1)
+	set(&e.Address.City, m.City)
+	set(&e.Address.State, m.State)
+	set(&e.Address.PostalCode, m.PostalCode)
+	set(&e.Address.Country, m.Country)
+	if m.CVVChecked {
+		e.CVVChecked = fresh.CVVChecked
+	}
+	return &e
+}

@@ -50,8 +50,29 @@ type ListParams struct {
 
 // Store persists the vault's objects. Every method runs in its own transaction
 // and returns *Error values with the codes documented on it; any other error is
-// internal. A method that returns nil has committed durably.
+// internal. A method that returns nil has committed durably. No method runs
+// caller code inside its transaction: what a write changes arrives as data
+// (CustomerUpdate, CardUpdate, CardMerge) and the store applies it with this
+// package's pure functions (ApplyCardUpdate, MergeCard).
+//
+// The contract is split by concern so that a caller, a test double or a new
+// store can name the part it needs; storetest pins every method.
 type Store interface {
+	AccountStore
+	KeyStore
+	TokenStore
+	CustomerStore
+	CardStore
+	ChargeOverStore
+
+	// Ping checks that the store answers.
+	Ping(ctx context.Context) error
+	// Close releases the store.
+	Close() error
+}
+
+// AccountStore holds accounts and their API keys.
+type AccountStore interface {
 	// CreateAccount stores an account, its first data key, its fingerprint
 	// key and its API keys.
 	CreateAccount(ctx context.Context, a *Account, dk DataKey, fk FingerprintKey, keys []APIKey) error
@@ -70,6 +91,11 @@ type Store interface {
 	// (EConflict otherwise: the keys changed meanwhile); ENotFound when the
 	// account does not exist.
 	ReplaceSecretKey(ctx context.Context, secret APIKey, sealed map[[32]byte][]byte) error
+}
+
+// KeyStore holds the key hierarchy: wrapped data and fingerprint keys, KEK
+// version records, and what rotation and re-encryption need.
+type KeyStore interface {
 	// DataKey returns an account's wrapped data key of the given version (ENotFound).
 	DataKey(ctx context.Context, accountID string, version int) (DataKey, error)
 	// CurrentDataKey returns an account's newest wrapped data key (ENotFound).
@@ -107,7 +133,10 @@ type Store interface {
 	// Reseal applies each replacement whose card still holds its Old sealed
 	// number, in one write transaction, and returns how many it applied.
 	Reseal(ctx context.Context, rs []Reseal) (int, error)
+}
 
+// TokenStore holds single-use tokens and their unattached cards.
+type TokenStore interface {
 	// CreateToken stores a token and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error
 	// Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
@@ -116,7 +145,10 @@ type Store interface {
 	// (their tombstones remain) and removes token rows created before forgetBefore.
 	// It returns how many cards were destroyed.
 	PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error)
+}
 
+// CustomerStore holds customers.
+type CustomerStore interface {
 	// CreateCustomer stores a new customer, attaching a token first if att is not nil
 	// (ENotFound, EUsedToken, ETokenExpired for the token). c's ids are filled in.
 	CreateCustomer(ctx context.Context, c *Customer, att *Attach) error
@@ -127,29 +159,53 @@ type Store interface {
 	Customer(ctx context.Context, s Scope, ref Ref) (*Customer, error)
 	// DeleteCustomer destroys a customer and all its cards and returns it as it was (ENotFound).
 	DeleteCustomer(ctx context.Context, s Scope, ref Ref) (*Customer, error)
-	// ListCustomers returns a page of customers and the number in the window.
+	// ListCustomers returns a page of customers and the number in the window,
+	// both read from one snapshot.
 	ListCustomers(ctx context.Context, s Scope, p ListParams) ([]*Customer, int, error)
+	// ListCustomersWithCards is ListCustomers that also returns, for each
+	// customer of the page, the page cp of its cards and their number in cp's
+	// window (ListCards for each), all read from one snapshot with a fixed
+	// number of queries whatever the page size. The result holds one
+	// CustomerCards per customer, in page order.
+	ListCustomersWithCards(ctx context.Context, s Scope, p, cp ListParams) ([]CustomerCards, int, error)
+}
 
+// CustomerCards is a customer with a page of its cards.
+type CustomerCards struct {
+	Customer *Customer
+	Cards    []*Card
+	Total    int // the customer's cards in the card page's window
+}
+
+// CardStore holds stored (attached) cards.
+type CardStore interface {
 	// Card returns a stored card of a customer (ENotFound with Kind "customer" or "card").
 	Card(ctx context.Context, s Scope, customerID, cardID string) (*Card, error)
-	// ListCards returns a page of a customer's cards and the number in the window (ENotFound for the customer).
+	// ListCards returns a page of a customer's cards and the number in the
+	// window, both read from one snapshot (ENotFound for the customer).
 	ListCards(ctx context.Context, s Scope, customerID string, p ListParams) ([]*Card, int, error)
-	// UpdateCard changes a stored card's editable fields; validate receives the
-	// current card and returns the new one, or an error to abort (ENotFound).
-	UpdateCard(ctx context.Context, s Scope, customerID, cardID string, validate func(*Card) error) (*Card, error)
+	// UpdateCard applies u to a stored card with ApplyCardUpdate in one write
+	// transaction and returns the card as stored (ENotFound; ApplyCardUpdate's
+	// errors leave the card unchanged).
+	UpdateCard(ctx context.Context, s Scope, customerID, cardID string, u CardUpdate) (*Card, error)
 	// DeleteCard destroys a stored card and returns it as it was (ENotFound);
 	// customerID may be "" when ref identifies the card on its own.
 	DeleteCard(ctx context.Context, s Scope, customerID string, ref Ref) (*Card, error)
-
 	// CardByRef returns a stored card by any identity, whoever its customer (ENotFound).
 	CardByRef(ctx context.Context, s Scope, ref Ref) (*Card, error)
 	// StoreCard stores card c for the customer named by customer (ChargeOver
-	// POST). If that customer already holds a card with c's fingerprint, the most
-	// recently stored one is passed to merge instead, which copies the fields
-	// the request carried onto it, and that card is updated (upsert). It returns
-	// the card as stored and whether it is new. ENotFound (Kind "customer"),
-	// EConflict (Field "external_key").
-	StoreCard(ctx context.Context, s Scope, customer Ref, c *Card, merge func(existing *Card)) (*Card, bool, error)
+	// POST). If that customer already holds a card with c's fingerprint, the
+	// most recently stored one is updated instead with MergeCard(existing, c,
+	// m) (upsert). It returns the card as stored and whether it is new.
+	// ENotFound (Kind "customer"), EConflict (Field "external_key").
+	StoreCard(ctx context.Context, s Scope, customer Ref, c *Card, m CardMerge) (*Card, bool, error)
+}
+
+// ChargeOverStore answers the ChargeOver dialect's filtered lists and
+// counts, and records request-signature nonces. A query arrives as the
+// parsed, validated query.Query (a dialect-neutral AST: fields, operators,
+// typed values, order keys, page); each store renders it in its own SQL.
+type ChargeOverStore interface {
 	// QueryCards returns stored cards matching a ChargeOver query.
 	QueryCards(ctx context.Context, s Scope, q query.Query) ([]*Card, error)
 	// CountCards counts stored cards matching ChargeOver conditions.
@@ -162,11 +218,6 @@ type Store interface {
 	// reports false if the same nonce was already recorded at or after
 	// notBefore. Older records may be forgotten.
 	UseNonce(ctx context.Context, keyHash [32]byte, nonce string, now, notBefore time.Time) (bool, error)
-
-	// Ping checks that the store answers.
-	Ping(ctx context.Context) error
-	// Close releases the store.
-	Close() error
 }
 
 // Ref names an object by one of its identities. Exactly one field is set.

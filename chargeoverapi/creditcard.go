@@ -43,7 +43,7 @@ func (s *Server) createCard(w http.ResponseWriter, r *http.Request, c *call) {
 		return
 	}
 	card.ExternalKey = str(req.text["external_key"])
-	stored, _, err := s.v.StoreCard(r.Context(), c.scope, req.customer, card, req.merge(card))
+	stored, _, err := s.v.StoreCard(r.Context(), c.scope, req.customer, card, req.merge())
 	if err != nil {
 		s.writeError(w, r, cardKind, err)
 		return
@@ -136,29 +136,15 @@ func (req *cardRequest) address() cardvault.Address {
 		PostalCode: str(t["postcode"]), Country: str(t["country"])}
 }
 
-// merge returns the upsert function for StoreCard: it copies onto the
-// existing card the expiry (always part of a valid request) and every
-// optional field the request carried; the security-code check changes only
-// when a cvv was given.
-func (req *cardRequest) merge(fresh *cardvault.Card) func(*cardvault.Card) {
-	return func(e *cardvault.Card) {
-		e.ExpMonth, e.ExpYear, e.ModifiedAt = fresh.ExpMonth, fresh.ExpYear, fresh.ModifiedAt
-		set := func(dst *string, key string) {
-			if v := req.text[key]; v != nil {
-				*dst = *v
-			}
-		}
-		set(&e.Name, "name")
-		set(&e.ExternalKey, "external_key")
-		set(&e.Address.Street1, "address")
-		set(&e.Address.City, "city")
-		set(&e.Address.State, "state")
-		set(&e.Address.PostalCode, "postcode")
-		set(&e.Address.Country, "country")
-		if !req.in.SecurityCode.IsZero() {
-			e.CVVChecked = fresh.CVVChecked
-		}
-	}
+// merge returns what an upsert copies onto the customer's existing card
+// with the same number (cardvault.MergeCard): the expiry (always part of a
+// valid request) and every optional field the request carried; the
+// security-code check changes only when a cvv was given.
+func (req *cardRequest) merge() cardvault.CardMerge {
+	t := req.text
+	return cardvault.CardMerge{Name: t["name"], ExternalKey: t["external_key"], Street1: t["address"],
+		City: t["city"], State: t["state"], PostalCode: t["postcode"], Country: t["country"],
+		CVVChecked: !req.in.SecurityCode.IsZero()}
 }
 
 // getCard is GET /api/v3/creditcard/{ref}.

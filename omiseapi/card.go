@@ -52,29 +52,15 @@ func (s *Server) updateCard(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	month, year := intInput(p, "expiration_month"), intInput(p, "expiration_year")
-	now := s.v.Now()
-	c, err := s.v.UpdateCard(r.Context(), scope(r), r.PathValue("id"), r.PathValue("card"), func(c *cardvault.Card) error {
-		if err := cardvault.ValidateExpiryUpdate(c, month, year, now); err != nil {
-			return err
-		}
-		setIf(&c.Name, txt["name"])
-		setIf(&c.Address.PostalCode, txt["postal_code"])
-		setIf(&c.Address.City, txt["city"])
-		c.ModifiedAt = now
-		return nil
+	c, err := s.v.UpdateCard(r.Context(), scope(r), r.PathValue("id"), r.PathValue("card"), cardvault.CardUpdate{
+		Name: txt["name"], PostalCode: txt["postal_code"], City: txt["city"],
+		ExpMonth: intInput(p, "expiration_month"), ExpYear: intInput(p, "expiration_year"),
 	})
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
 	s.ok(w, renderCard(c, false, legacyShape(r)))
-}
-
-func setIf(dst *string, v string) {
-	if v != "" {
-		*dst = v
-	}
 }
 
 // deleteCard is DELETE /customers/{id}/cards/{card}.

@@ -189,20 +189,19 @@ func (s *Server) listCustomers(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	sc, legacy := scope(r), legacyShape(r)
-	cs, total, err := s.v.ListCustomers(r.Context(), sc, lp)
+	// The page, its total and every customer's embedded cards come from one
+	// snapshot of the store, the cards of the whole page from one query.
+	clp := embeddedParams(s.v.Now())
+	page, total, err := s.v.ListCustomersWithCards(r.Context(), scope(r), lp, clp)
 	if err != nil {
 		s.writeError(w, r, err)
 		return
 	}
-	data := make([]any, len(cs))
-	for i, c := range cs {
-		j, err := s.withCards(r.Context(), sc, c, legacy)
-		if err != nil {
-			s.writeError(w, r, err)
-			return
-		}
-		data[i] = j
+	legacy := legacyShape(r)
+	data := make([]any, len(page))
+	for i, cc := range page {
+		c := cc.Customer
+		data[i] = renderCustomer(c, renderList("/customers/"+c.ID+"/cards", clp, cc.Total, cardsData(cc.Cards, legacy)), legacy)
 	}
 	s.ok(w, renderList("/customers", lp, total, data))
 }

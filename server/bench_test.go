@@ -119,3 +119,23 @@ func tokenID(body string) string {
 	rest := body[i+6:]
 	return rest[:strings.IndexByte(rest, '"')]
 }
+
+// BenchmarkListCustomers100 is GET /customers?limit=100 on 100 customers of
+// 3 cards each: the customer page and every customer's embedded card list.
+func BenchmarkListCustomers100(b *testing.B) {
+	e := newBench(b)
+	for i := 0; i < 100; i++ {
+		tok := tokenID(e.do(b, "POST", "/tokens", e.pk, "", tokenBody).Body.String())
+		cust := tokenID(e.do(b, "POST", "/customers", e.sk, "", "card="+tok).Body.String())
+		for j := 0; j < 2; j++ {
+			tok := tokenID(e.do(b, "POST", "/tokens", e.pk, "", tokenBody).Body.String())
+			e.do(b, "PATCH", "/customers/"+cust, e.sk, "", "card="+tok)
+		}
+	}
+	if body := e.do(b, "GET", "/customers?limit=100", e.sk, "", "").Body.String(); strings.Count(body, `"object":"card"`) != 300 {
+		b.Fatalf("GET /customers?limit=100 did not list 300 cards")
+	}
+	for b.Loop() {
+		e.do(b, "GET", "/customers?limit=100", e.sk, "", "")
+	}
+}

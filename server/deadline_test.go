@@ -37,6 +37,10 @@ func (s *slowStore) ListCustomers(ctx context.Context, _ cardvault.Scope, _ card
 	return nil, 0, s.slow(ctx)
 }
 
+func (s *slowStore) ListCustomersWithCards(ctx context.Context, _ cardvault.Scope, _, _ cardvault.ListParams) ([]cardvault.CustomerCards, int, error) {
+	return nil, 0, s.slow(ctx)
+}
+
 func (s *slowStore) QueryCustomers(ctx context.Context, _ cardvault.Scope, _ query.Query) ([]*cardvault.Customer, error) {
 	return nil, s.slow(ctx)
 }

@@ -125,6 +125,10 @@ func (panicStore) ListCustomers(context.Context, cardvault.Scope, cardvault.List
 	panic("store panic")
 }
 
+func (panicStore) ListCustomersWithCards(context.Context, cardvault.Scope, cardvault.ListParams, cardvault.ListParams) ([]cardvault.CustomerCards, int, error) {
+	panic("store panic")
+}
+
 func (panicStore) QueryCustomers(context.Context, cardvault.Scope, query.Query) ([]*cardvault.Customer, error) {
 	panic("store panic")
 }

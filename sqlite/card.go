@@ -100,48 +100,31 @@ func (db *DB) Card(ctx context.Context, s cardvault.Scope, customerID, cardID st
 	return c, readErr(ctx, err)
 }
 
-// ListCards returns a page of a customer's cards and the count in the window.
-func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
-	cards, total, err := db.listCards(ctx, s, customerID, p)
-	return cards, total, readErr(ctx, err)
-}
-
-func (db *DB) listCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
-	if _, err := customerByRef(ctx, db.rq, s, cardvault.Ref{ID: customerID}); err != nil {
-		return nil, 0, err
-	}
-	lo, hi := window(p)
-	var total int
-	if err := db.rq.QueryRowContext(ctx, `SELECT count(*) FROM cards WHERE customer_id = ? AND created_at BETWEEN ? AND ?`,
-		customerID, lo, hi).Scan(&total); err != nil {
-		return nil, 0, err
-	}
-	cards, err := scanCards(db.rq.QueryContext(ctx, `SELECT `+cardColumns+` FROM cards
-		WHERE customer_id = ? AND created_at BETWEEN ? AND ? ORDER BY created_at `+dir(p)+`, seq `+dir(p)+`
-		LIMIT ? OFFSET ?`, customerID, lo, hi, p.Limit, p.Offset))
-	return cards, total, err
-}
-
-// UpdateCard lets fn change a stored card and writes the result.
-func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, cardID string, fn func(*cardvault.Card) error) (*cardvault.Card, error) {
-	var c *cardvault.Card
+// UpdateCard applies u to a stored card with cardvault.ApplyCardUpdate and
+// writes the result.
+func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, cardID string, u cardvault.CardUpdate) (*cardvault.Card, error) {
+	var out *cardvault.Card
 	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if _, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: customerID}); err != nil {
 			return err
 		}
-		var err error
-		if c, err = storedCard(ctx, tx, s, customerID, cardID); err != nil {
+		c, err := storedCard(ctx, tx, s, customerID, cardID)
+		if err != nil {
 			return err
 		}
-		if err := fn(c); err != nil {
+		if c, err = cardvault.ApplyCardUpdate(c, u); err != nil {
 			return err
 		}
 		if err := needTimes("UpdateCard", c.ModifiedAt); err != nil {
 			return err
 		}
+		out = c
 		return updateCard(ctx, tx, c)
 	})
-	return c, err
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
 }
 
 // DeleteCard destroys a stored card and promotes a new default card if needed.

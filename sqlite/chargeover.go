@@ -17,8 +17,8 @@ func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Re
 }
 
 // StoreCard stores c for a customer, or merges it into the customer's most
-// recently stored card with the same fingerprint.
-func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvault.Ref, c *cardvault.Card, merge func(*cardvault.Card)) (*cardvault.Card, bool, error) {
+// recently stored card with the same fingerprint (cardvault.MergeCard).
+func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvault.Ref, c *cardvault.Card, m cardvault.CardMerge) (*cardvault.Card, bool, error) {
 	if err := needTimes("StoreCard", c.CreatedAt, c.ModifiedAt); err != nil {
 		return nil, false, err
 	}
@@ -32,7 +32,7 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 		old, err := scanCard(tx.QueryRowContext(ctx, `SELECT `+cardColumns+` FROM cards
 			WHERE customer_id = ? AND fingerprint = ? ORDER BY seq DESC LIMIT 1`, cust.ID, c.Fingerprint))
 		if err == nil {
-			merge(old)
+			old = cardvault.MergeCard(old, c, m)
 			if err := needTimes("StoreCard", old.ModifiedAt); err != nil {
 				return err
 			}

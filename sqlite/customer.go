@@ -43,10 +43,14 @@ func scanCustomers(rows *sql.Rows, err error) ([]*cardvault.Customer, error) {
 	return out, rows.Err()
 }
 
+// customerByText is the query of a customer by one identity column.
+func customerByText(where string) string {
+	return `SELECT ` + customerColumns + ` FROM customers WHERE ` + where + ` AND account_id = ? AND mode = ?`
+}
+
 func customerByRef(ctx context.Context, q queryer, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
 	where, arg, id := refCondition(ref, "id")
-	c, err := scanCustomer(q.QueryRowContext(ctx, `SELECT `+customerColumns+` FROM customers
-		WHERE `+where+` AND account_id = ? AND mode = ?`, arg, s.AccountID, s.Mode))
+	c, err := scanCustomer(q.QueryRowContext(ctx, customerByText(where), arg, s.AccountID, s.Mode))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, cardvault.NotFound("customer", id)
 	}
@@ -146,18 +150,6 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		return err
 	})
 	return c, err
-}
-
-// ListCustomers returns a page of customers and the count in the window.
-func (db *DB) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.ListParams) ([]*cardvault.Customer, int, error) {
-	var total int
-	text, args := countCustomersWindowQuery(s, p)
-	if err := db.rq.QueryRowContext(ctx, text, args...).Scan(&total); err != nil {
-		return nil, 0, readErr(ctx, err)
-	}
-	text, args = listCustomersQuery(s, p)
-	cs, err := scanCustomers(db.rq.QueryContext(ctx, text, args...))
-	return cs, total, readErr(ctx, err)
 }
 
 // The Omise customer list of a tenant: a window of creation times, in order.

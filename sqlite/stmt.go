@@ -156,3 +156,65 @@ func (r reader) QueryRowContext(ctx context.Context, q string, args ...any) *sql
 	}
 	return r.c.db.QueryRowContext(ctx, q, args...)
 }
+
+// lookup returns the cached statement for q with a reference the caller
+// must release, or nil when q is not cached. It never prepares: a read
+// transaction holds one of the pool's connections, and preparing on the pool
+// from inside it could wait for a connection that every other such
+// transaction holds too.
+func (c *stmtCache) lookup(q string) *cached {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[q]
+	if !ok {
+		return nil
+	}
+	c.lru.MoveToFront(e)
+	s := e.Value.(*cached)
+	s.refs++
+	return s
+}
+
+// txReader runs a read transaction's queries through the cache: a cached
+// statement is bound to the transaction's connection (Tx.StmtContext reuses
+// what that connection already prepared); a text not cached runs unprepared.
+type txReader struct {
+	tx *sql.Tx
+	c  *stmtCache
+}
+
+func (r txReader) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if s := r.c.lookup(q); s != nil {
+		defer r.c.release(s)
+		return r.tx.StmtContext(ctx, s.st).QueryContext(ctx, args...)
+	}
+	return r.tx.QueryContext(ctx, q, args...)
+}
+
+func (r txReader) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	if s := r.c.lookup(q); s != nil {
+		defer r.c.release(s)
+		return r.tx.StmtContext(ctx, s.st).QueryRowContext(ctx, args...)
+	}
+	return r.tx.QueryRowContext(ctx, q, args...)
+}
+
+// snapshot runs fn in one read transaction on the read pool: every query fn
+// makes sees the same snapshot of the store (WAL mode: the snapshot is taken
+// at the first read and holds until the transaction ends), so a list's total
+// and its page agree. The texts fn will run are prepared first, before the
+// transaction takes its connection (see lookup). The error is fn's, through
+// readErr.
+func (db *DB) snapshot(ctx context.Context, texts []string, fn func(q queryer) error) error {
+	for _, t := range texts {
+		if s := db.rq.c.acquire(ctx, t); s != nil {
+			db.rq.c.release(s)
+		}
+	}
+	tx, err := db.r.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return readErr(ctx, err)
+	}
+	defer tx.Rollback() // read only: nothing to commit
+	return readErr(ctx, fn(txReader{tx, db.rq.c}))
+}

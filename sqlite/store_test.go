@@ -42,7 +42,7 @@ func TestReopen(t *testing.T) {
 	}
 
 	db = mustOpen(t, path)
-	v.Store = db
+	v, _ = storetest.MustVault(t, db)
 	if n, err := db.CountAccounts(t.Context()); err != nil || n != 1 {
 		t.Errorf("CountAccounts after reopen = %d, %v; want 1, nil", n, err)
 	}

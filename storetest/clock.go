@@ -42,12 +42,9 @@ func testZeroTime(t *testing.T, f *Fixture) {
 	att := &cardvault.Attach{TokenID: tok.ID}
 	wantInternal("UpdateCustomer attaching with a zero ExpiredBefore",
 		f.Store.UpdateCustomer(f.Ctx, f.Test, x.ID, cardvault.CustomerUpdate{Attach: att, Now: good}))
-	_, err = f.Store.UpdateCard(f.Ctx, f.Test, x.ID, stored.ID, func(c *cardvault.Card) error {
-		c.Name, c.ModifiedAt = "Zero", zero
-		return nil
-	})
+	_, err = f.Store.UpdateCard(f.Ctx, f.Test, x.ID, stored.ID, cardvault.CardUpdate{Name: "Zero", Now: zero})
 	wantInternal("UpdateCard to a zero ModifiedAt", err)
-	_, _, err = f.Store.StoreCard(f.Ctx, f.Test, cardvault.Ref{ID: x.ID}, card, func(*cardvault.Card) {})
+	_, _, err = f.Store.StoreCard(f.Ctx, f.Test, cardvault.Ref{ID: x.ID}, card, cardvault.CardMerge{})
 	wantInternal("StoreCard of a card made at a zero time", err)
 	_, err = f.Store.PurgeTokens(f.Ctx, zero, zero)
 	wantInternal("PurgeTokens at a zero time", err)

@@ -84,7 +84,7 @@ func isoWrites(t *testing.T, f *Fixture, s cardvault.Scope, o *isoObjects) {
 	t.Helper()
 	err := f.Store.UpdateCustomer(f.Ctx, s, o.x.ID, cardvault.CustomerUpdate{Email: ptr("stolen@example.com"), Now: f.Clock.Now()})
 	wantNotFound(t, "UpdateCustomer", err, "customer")
-	_, err = f.Store.UpdateCard(f.Ctx, s, o.x.ID, o.card.ID, func(c *cardvault.Card) error { c.Name = "STOLEN"; return nil })
+	_, err = f.Store.UpdateCard(f.Ctx, s, o.x.ID, o.card.ID, cardvault.CardUpdate{Name: "STOLEN", Now: f.Clock.Now()})
 	wantNotFound(t, "UpdateCard", err, "customer")
 	_, err = f.Store.DeleteCard(f.Ctx, s, o.x.ID, cardvault.Ref{ID: o.card.ID})
 	wantNotFound(t, "DeleteCard(customer, ID)", err, "customer")

@@ -106,15 +106,19 @@ func MustCustomer(tb testing.TB, v *vault.Vault, s cardvault.Scope, tokenID stri
 // returns the stored card.
 func MustAttach(tb testing.TB, v *vault.Vault, s cardvault.Scope, customerID, tokenID string) *cardvault.Card {
 	tb.Helper()
-	tok, err := v.Store.Token(tb.Context(), s, tokenID)
+	tok, err := v.Token(tb.Context(), s, tokenID)
 	if err != nil {
 		tb.Fatalf("Token(%s) before attach: %v", tokenID, err)
 	}
-	u := cardvault.CustomerUpdate{Attach: v.Attach(tokenID), Now: v.Now()}
-	if err := v.Store.UpdateCustomer(tb.Context(), s, customerID, u); err != nil {
+	u := cardvault.CustomerUpdate{Attach: v.Attach(tokenID)}
+	if err := v.UpdateCustomer(tb.Context(), s, customerID, u); err != nil {
 		tb.Fatalf("UpdateCustomer(%s, attach %s): %v", customerID, tokenID, err)
 	}
-	return MustCard(tb, v.Store, s, customerID, tok.Card.ID)
+	c, err := v.Card(tb.Context(), s, customerID, tok.Card.ID)
+	if err != nil {
+		tb.Fatalf("Card(%s, %s) after attach: %v", customerID, tok.Card.ID, err)
+	}
+	return c
 }
 
 // MustStoredToken tokenizes pan and attaches it to customer customerID.

@@ -51,6 +51,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		{"seq", seqTests},
 		{"customers", customerTests},
 		{"cards", cardTests},
+		{"lists", listTests},
 		{"purge", purgeTests},
 		{"isolation", isolationTests},
 		{"chargeover", chargeoverTests},

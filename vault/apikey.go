@@ -20,7 +20,7 @@ func KeyID(hash [32]byte) string { return hex.EncodeToString(hash[:])[:KeyIDLen]
 // every public key of the mode so that ChargeOver signatures (made with the
 // new secret key) verify.
 func (v *Vault) ReissueSecretKey(ctx context.Context, accountID string, m cardvault.Mode) (cardvault.Secret, error) {
-	keys, err := v.Store.APIKeys(ctx, accountID)
+	keys, err := v.store.APIKeys(ctx, accountID)
 	if err != nil {
 		return cardvault.Secret{}, err
 	}
@@ -33,7 +33,7 @@ func (v *Vault) ReissueSecretKey(ctx context.Context, accountID string, m cardva
 	}
 	rec := cardvault.APIKey{Hash: cardvault.HashKey(secret), AccountID: accountID, Mode: m,
 		Kind: cardvault.SecretKey, CreatedAt: v.Now()}
-	if err := v.Store.ReplaceSecretKey(ctx, rec, sealed); err != nil {
+	if err := v.store.ReplaceSecretKey(ctx, rec, sealed); err != nil {
 		return cardvault.Secret{}, err
 	}
 	return secret, nil

@@ -22,7 +22,7 @@ func (v *Vault) UpgradeKeys(ctx context.Context) error {
 	u.Limit = RotateBatch
 	n := 0
 	for {
-		m, err := v.Store.UpgradeKeys(ctx, u)
+		m, err := v.store.UpgradeKeys(ctx, u)
 		if err != nil {
 			if errors.Is(err, keys.ErrOpen) {
 				return ErrWrongMasterKey
@@ -71,7 +71,7 @@ func (v *Vault) fingerprintKey(ctx context.Context, accountID string) (cardvault
 	if fk, ok := v.fks.Load(accountID); ok {
 		return fk.(cardvault.FingerprintKey), nil
 	}
-	fk, err := v.Store.FingerprintKey(ctx, accountID)
+	fk, err := v.store.FingerprintKey(ctx, accountID)
 	if cardvault.ErrorCode(err) == cardvault.ENotFound {
 		// Every account has one once CheckMasterKey has upgraded the store.
 		return fk, cardvault.Internal("account %s has no fingerprint key: was the store upgraded (CheckMasterKey)?", accountID)

@@ -93,29 +93,29 @@ func read[T any](ctx context.Context, v *Vault, accountID string, f func() (T, e
 	return f()
 }
 
-// The reads below shadow the embedded Store's so that every read a dialect
-// makes counts against its account's ReadsPerAccount. Besides the Store's own
+// The reads below wrap the Store's so that every read a dialect makes counts
+// against its account's ReadsPerAccount. Besides the Store's own
 // error codes they return ERateLimited (Retry-After 1) when the request's
 // context ends while waiting for a slot.
 
 // QueryCards is Store.QueryCards within the account's read bound.
 func (v *Vault) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() ([]*cardvault.Card, error) { return v.Store.QueryCards(ctx, s, q) })
+	return read(ctx, v, s.AccountID, func() ([]*cardvault.Card, error) { return v.store.QueryCards(ctx, s, q) })
 }
 
 // CountCards is Store.CountCards within the account's read bound.
 func (v *Vault) CountCards(ctx context.Context, s cardvault.Scope, where []query.Cond) (int, error) {
-	return read(ctx, v, s.AccountID, func() (int, error) { return v.Store.CountCards(ctx, s, where) })
+	return read(ctx, v, s.AccountID, func() (int, error) { return v.store.CountCards(ctx, s, where) })
 }
 
 // QueryCustomers is Store.QueryCustomers within the account's read bound.
 func (v *Vault) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Customer, error) {
-	return read(ctx, v, s.AccountID, func() ([]*cardvault.Customer, error) { return v.Store.QueryCustomers(ctx, s, q) })
+	return read(ctx, v, s.AccountID, func() ([]*cardvault.Customer, error) { return v.store.QueryCustomers(ctx, s, q) })
 }
 
 // CountCustomers is Store.CountCustomers within the account's read bound.
 func (v *Vault) CountCustomers(ctx context.Context, s cardvault.Scope, where []query.Cond) (int, error) {
-	return read(ctx, v, s.AccountID, func() (int, error) { return v.Store.CountCustomers(ctx, s, where) })
+	return read(ctx, v, s.AccountID, func() (int, error) { return v.store.CountCustomers(ctx, s, where) })
 }
 
 // page is a list page and the number of objects in its window.
@@ -127,7 +127,7 @@ type page[T any] struct {
 // ListCustomers is Store.ListCustomers within the account's read bound.
 func (v *Vault) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.ListParams) ([]*cardvault.Customer, int, error) {
 	r, err := read(ctx, v, s.AccountID, func() (page[*cardvault.Customer], error) {
-		items, total, err := v.Store.ListCustomers(ctx, s, p)
+		items, total, err := v.store.ListCustomers(ctx, s, p)
 		return page[*cardvault.Customer]{items, total}, err
 	})
 	return r.items, r.total, err
@@ -136,23 +136,34 @@ func (v *Vault) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvaul
 // ListCards is Store.ListCards within the account's read bound.
 func (v *Vault) ListCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
 	r, err := read(ctx, v, s.AccountID, func() (page[*cardvault.Card], error) {
-		items, total, err := v.Store.ListCards(ctx, s, customerID, p)
+		items, total, err := v.store.ListCards(ctx, s, customerID, p)
 		return page[*cardvault.Card]{items, total}, err
+	})
+	return r.items, r.total, err
+}
+
+// ListCustomersWithCards is Store.ListCustomersWithCards within the
+// account's read bound: a page of customers, their number in the window, and
+// each one's page cp of cards with its number, from one snapshot.
+func (v *Vault) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p, cp cardvault.ListParams) ([]cardvault.CustomerCards, int, error) {
+	r, err := read(ctx, v, s.AccountID, func() (page[cardvault.CustomerCards], error) {
+		items, total, err := v.store.ListCustomersWithCards(ctx, s, p, cp)
+		return page[cardvault.CustomerCards]{items, total}, err
 	})
 	return r.items, r.total, err
 }
 
 // Customer is Store.Customer within the account's read bound.
 func (v *Vault) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Customer, error) { return v.Store.Customer(ctx, s, ref) })
+	return read(ctx, v, s.AccountID, func() (*cardvault.Customer, error) { return v.store.Customer(ctx, s, ref) })
 }
 
 // Card is Store.Card within the account's read bound.
 func (v *Vault) Card(ctx context.Context, s cardvault.Scope, customerID, cardID string) (*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.Store.Card(ctx, s, customerID, cardID) })
+	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.Card(ctx, s, customerID, cardID) })
 }
 
 // CardByRef is Store.CardByRef within the account's read bound.
 func (v *Vault) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.Store.CardByRef(ctx, s, ref) })
+	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.CardByRef(ctx, s, ref) })
 }

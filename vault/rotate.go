@@ -39,12 +39,12 @@ const kekLookupTimeout = 10 * time.Second
 // the store. A master key that no record names is the wrong one
 // (ErrWrongMasterKey); a retired one is refused (ErrRetiredMasterKey).
 func (v *Vault) LoadKEKs(ctx context.Context) error {
-	recs, err := v.Store.KEKs(ctx)
+	recs, err := v.store.KEKs(ctx)
 	if err != nil {
 		return err
 	}
 	if len(recs) == 0 {
-		dks, err := v.Store.DataKeys(ctx, 3)
+		dks, err := v.store.DataKeys(ctx, 3)
 		if err != nil {
 			return err
 		}
@@ -53,11 +53,11 @@ func (v *Vault) LoadKEKs(ctx context.Context) error {
 				return v.wrongKey()
 			}
 		}
-		err = v.Store.AddKEK(ctx, cardvault.KEK{Version: 1, Check: v.Keys.MasterCheck(), CreatedAt: v.Now()})
+		err = v.store.AddKEK(ctx, cardvault.KEK{Version: 1, Check: v.Keys.MasterCheck(), CreatedAt: v.Now()})
 		if err != nil && cardvault.ErrorCode(err) != cardvault.EConflict { // EConflict: a concurrent start recorded one
 			return err
 		}
-		if recs, err = v.Store.KEKs(ctx); err != nil {
+		if recs, err = v.store.KEKs(ctx); err != nil {
 			return err
 		}
 	}
@@ -87,7 +87,7 @@ func (v *Vault) LoadKEKs(ctx context.Context) error {
 
 // wrongKey explains why a master key does not open the store.
 func (v *Vault) wrongKey() error {
-	recs, err := v.Store.KEKs(context.Background())
+	recs, err := v.store.KEKs(context.Background())
 	if err == nil && len(recs) > 0 {
 		if r := recs[len(recs)-1]; len(r.Wrapped) > 0 && v.Keys.Matches(r) {
 			return fmt.Errorf("%w: this master key is KEK version %d, to which a rotation is still re-wrapping keys: "+
@@ -101,7 +101,7 @@ func (v *Vault) wrongKey() error {
 func (v *Vault) kekRecord(version int) (cardvault.KEK, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), kekLookupTimeout)
 	defer cancel()
-	recs, err := v.Store.KEKs(ctx)
+	recs, err := v.store.KEKs(ctx)
 	if err != nil {
 		return cardvault.KEK{}, err
 	}
@@ -129,7 +129,7 @@ type Rotation struct {
 // master key; the old one still opens them through the stored wrapped copy
 // until FinishRotation.
 func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress func(done int)) (Rotation, error) {
-	recs, err := v.Store.KEKs(ctx)
+	recs, err := v.store.KEKs(ctx)
 	if err != nil {
 		return Rotation{}, err
 	}
@@ -152,7 +152,7 @@ func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress f
 	default:
 		rec := v.Keys.WrapKEK(next, own+1)
 		rec.CreatedAt = v.Now()
-		if err := v.Store.AddKEK(ctx, rec); err != nil {
+		if err := v.store.AddKEK(ctx, rec); err != nil {
 			return r, fmt.Errorf("recording KEK version %d: %w", own+1, err)
 		}
 		if err := v.Keys.AddKEK(rec); err != nil {
@@ -166,7 +166,7 @@ func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress f
 	u := v.keyUpgrade()
 	u.Limit = RotateBatch
 	for {
-		n, err := v.Store.UpgradeKeys(ctx, u)
+		n, err := v.store.UpgradeKeys(ctx, u)
 		if err != nil {
 			return r, err
 		}
@@ -199,7 +199,7 @@ func (v *Vault) FinishRotation(ctx context.Context) error {
 		return fmt.Errorf("this master key is KEK version %d, but a rotation to version %d is under way: "+
 			"finish it with the new master key", own, v.Keys.KEKVersion())
 	}
-	err := v.Store.FinishRotation(ctx, own, v.Now())
+	err := v.store.FinishRotation(ctx, own, v.Now())
 	if cardvault.ErrorCode(err) == cardvault.EConflict {
 		return fmt.Errorf("cannot finish the rotation to KEK version %d: %w; run cardvault keys rotate-master again with both master keys", own, err)
 	}

@@ -27,13 +27,13 @@ type DataRotation struct {
 // RotateData stores a new data key for the account and re-encrypts its
 // older cards under it, calling progress after each batch.
 func (v *Vault) RotateData(ctx context.Context, accountID string, progress func(done int)) (DataRotation, error) {
-	cur, err := v.Store.CurrentDataKey(ctx, accountID)
+	cur, err := v.store.CurrentDataKey(ctx, accountID)
 	if err != nil {
 		return DataRotation{}, err
 	}
 	nk := v.Keys.NewDataKey(accountID, cur.Version+1)
 	nk.CreatedAt = v.Now()
-	if err := v.Store.AddDataKey(ctx, nk); err != nil {
+	if err := v.store.AddDataKey(ctx, nk); err != nil {
 		return DataRotation{From: cur.Version}, fmt.Errorf("storing data key version %d: %w", nk.Version, err)
 	}
 	v.dks.Delete(accountID)
@@ -48,7 +48,7 @@ func (v *Vault) RotateData(ctx context.Context, accountID string, progress func(
 // be run again: it picks up the cards still under an older key (for
 // example, sealed by a server that had not yet read the new key).
 func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress func(done int)) (DataRotation, error) {
-	cur, err := v.Store.CurrentDataKey(ctx, accountID)
+	cur, err := v.store.CurrentDataKey(ctx, accountID)
 	if err != nil {
 		return DataRotation{}, err
 	}
@@ -56,7 +56,7 @@ func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress fu
 	old := map[int]cardvault.DataKey{}
 	after := ""
 	for {
-		cards, err := v.Store.StaleCards(ctx, accountID, cur.Version, after, ReencryptBatch)
+		cards, err := v.store.StaleCards(ctx, accountID, cur.Version, after, ReencryptBatch)
 		if err != nil || len(cards) == 0 {
 			return r, err
 		}
@@ -64,7 +64,7 @@ func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress fu
 		for _, c := range cards {
 			dk, ok := old[c.KeyVersion]
 			if !ok {
-				if dk, err = v.Store.DataKey(ctx, accountID, c.KeyVersion); err != nil {
+				if dk, err = v.store.DataKey(ctx, accountID, c.KeyVersion); err != nil {
 					return r, err
 				}
 				old[c.KeyVersion] = dk
@@ -81,7 +81,7 @@ func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress fu
 			}
 			rs = append(rs, cardvault.Reseal{ID: c.ID, AccountID: accountID, Old: c.Sealed, New: sealed, KeyVersion: cur.Version})
 		}
-		n, err := v.Store.Reseal(ctx, rs)
+		n, err := v.store.Reseal(ctx, rs)
 		if err != nil {
 			return r, err
 		}

@@ -1,8 +1,10 @@
 // Package vault holds cardvault's business operations that need more than
 // storage: authentication, rate limits, tokenization (validate, seal,
 // fingerprint), customer creation, the token janitor, and the bound on each
-// account's concurrent reads. Both HTTP dialects call it; everything that is
-// plain storage is reached through the embedded Store.
+// account's concurrent reads. Both HTTP dialects call it and nothing else: the
+// Store is held unexported, and every storage operation a handler needs is a
+// method of Vault (store.go, read.go), so that each read counts against its
+// account's bound and each write gets its time from the vault's clock.
 package vault
 
 import (
@@ -24,7 +26,7 @@ const TombstoneTTL = 24 * time.Hour
 
 // Vault is the service both dialects use.
 type Vault struct {
-	cardvault.Store
+	store    cardvault.Store
 	Keys     *keys.Keyring
 	TokenTTL time.Duration
 	Now      func() time.Time
@@ -39,7 +41,7 @@ type Vault struct {
 
 // New returns a vault over a store and keyring.
 func New(s cardvault.Store, k *keys.Keyring, ttl time.Duration, log *slog.Logger) *Vault {
-	return &Vault{Store: s, Keys: k, TokenTTL: ttl, Now: func() time.Time { return time.Now().UTC() }, Log: log}
+	return &Vault{store: s, Keys: k, TokenTTL: ttl, Now: func() time.Time { return time.Now().UTC() }, Log: log}
 }
 
 // Credentials are the keys of a new account, shown once.
@@ -77,7 +79,7 @@ func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, e
 			cr.Live = pair
 		}
 	}
-	if err := v.Store.CreateAccount(ctx, a, dk, fk, recs); err != nil {
+	if err := v.store.CreateAccount(ctx, a, dk, fk, recs); err != nil {
 		return nil, err
 	}
 	return cr, nil
@@ -95,7 +97,7 @@ func (v *Vault) Authenticate(ctx context.Context, key cardvault.Secret) (*cardva
 		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
 	}
 	h := cardvault.HashKey(key)
-	rec, err := v.Store.APIKey(ctx, h)
+	rec, err := v.store.APIKey(ctx, h)
 	if cardvault.ErrorCode(err) == cardvault.ENotFound {
 		return nil, &cardvault.Error{Code: cardvault.EUnauthorized}
 	}
@@ -122,7 +124,7 @@ func (v *Vault) CheckMasterKey(ctx context.Context) error {
 	if err := v.LoadKEKs(ctx); err != nil {
 		return err
 	}
-	dks, err := v.Store.DataKeys(ctx, 3)
+	dks, err := v.store.DataKeys(ctx, 3)
 	if err != nil {
 		return err
 	}
@@ -183,7 +185,7 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 	}
 	t := &cardvault.Token{ID: cardvault.NewID(cardvault.PrefixToken, s.Mode, c.CreatedAt), AccountID: s.AccountID,
 		Mode: s.Mode, CreatedAt: c.CreatedAt, Card: c}
-	if err := v.Store.CreateToken(ctx, t); err != nil {
+	if err := v.store.CreateToken(ctx, t); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -192,7 +194,7 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 // Token returns a token while it is within its TTL (ENotFound afterwards),
 // within the account's read bound (ERateLimited).
 func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
-	t, err := read(ctx, v, s.AccountID, func() (*cardvault.Token, error) { return v.Store.Token(ctx, s, id) })
+	t, err := read(ctx, v, s.AccountID, func() (*cardvault.Token, error) { return v.store.Token(ctx, s, id) })
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +208,7 @@ func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardv
 // clock: the store never receives a time the vault did not read.
 func (v *Vault) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, u cardvault.CustomerUpdate) error {
 	u.Now = v.Now()
-	return v.Store.UpdateCustomer(ctx, s, id, u)
+	return v.store.UpdateCustomer(ctx, s, id, u)
 }
 
 // Attach returns the attach request for a token id at the current time.
@@ -226,13 +228,13 @@ func (v *Vault) CreateCustomer(ctx context.Context, s cardvault.Scope, c *cardva
 	if tokenID != "" {
 		att = v.Attach(tokenID)
 	}
-	return v.Store.CreateCustomer(ctx, c, att)
+	return v.store.CreateCustomer(ctx, c, att)
 }
 
 // Purge runs the token janitor once and returns how many cards it destroyed.
 func (v *Vault) Purge(ctx context.Context) (int, error) {
 	now := v.Now()
-	return v.Store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
+	return v.store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
 }
 
 // RunJanitor purges expired tokens every interval until ctx ends.
@@ -268,7 +270,7 @@ func (v *Vault) dataKey(ctx context.Context, accountID string) (cardvault.DataKe
 	if c, ok := v.dks.Load(accountID); ok && time.Since(c.(cachedDataKey).read) < DataKeyRefresh {
 		return c.(cachedDataKey).dk, nil
 	}
-	dk, err := v.Store.CurrentDataKey(ctx, accountID)
+	dk, err := v.store.CurrentDataKey(ctx, accountID)
 	if err != nil {
 		return dk, err
 	}

@@ -236,7 +236,7 @@ func fillAccount(t *testing.T, v *vault.Vault, s cardvault.Scope, company string
 						Month: cardvault.IntInput{N: 12, Given: true}, Year: cardvault.IntInput{N: 2030, Given: true}}
 					card, err := v.NewCard(ctx, s, in, "", cardvault.Address{}, "127.0.0.1")
 					if err == nil {
-						_, _, err = v.StoreCard(ctx, s, cardvault.Ref{ID: c.ID}, card, func(*cardvault.Card) {})
+						_, _, err = v.StoreCard(ctx, s, cardvault.Ref{ID: c.ID}, card, cardvault.CardMerge{})
 					}
 					if err != nil {
 						t.Error(err)

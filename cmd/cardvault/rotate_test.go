@@ -50,7 +50,17 @@ func openVault(t *testing.T, path string, master []byte) (*vault.Vault, error) {
 		t.Fatal(err)
 	}
 	v := vault.New(db, kr, time.Hour, slog.New(slog.DiscardHandler))
+	vaultStores.Store(v, db)
 	return v, v.CheckMasterKey(t.Context())
+}
+
+// vaultStores maps each vault openVault made to its store, for the checks
+// below the vault (the vault does not expose its store).
+var vaultStores sync.Map
+
+func storeOf(v *vault.Vault) cardvault.Store {
+	s, _ := vaultStores.Load(v)
+	return s.(cardvault.Store)
 }
 
 func mustOpenVault(t *testing.T, path string, master []byte) *vault.Vault {
@@ -299,7 +309,7 @@ func TestRotateMasterUnderLoad(t *testing.T) {
 	}
 	mustOpenVault(t, path, newKey)
 	// No copy of the new KEK wrapped under the old one is left.
-	recs, err := nv.Store.KEKs(t.Context())
+	recs, err := storeOf(nv).KEKs(t.Context())
 	if err != nil || len(recs) != 2 || recs[1].Wrapped != nil || recs[0].RetiredAt.IsZero() {
 		t.Errorf("KEK records after finishing: %+v, %v", recs, err)
 	}
@@ -327,7 +337,7 @@ func openEveryCard(t *testing.T, path string, v *vault.Vault) int {
 		if err := rows.Scan(&id, &acct, &version, &sealed); err != nil {
 			t.Fatal(err)
 		}
-		dk, err := v.Store.DataKey(t.Context(), acct, version)
+		dk, err := storeOf(v).DataKey(t.Context(), acct, version)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,7 +440,7 @@ func TestRotateDataUnderLoad(t *testing.T) {
 	if _, err := rotator.ReencryptData(t.Context(), a.id, nil); err != nil {
 		t.Fatal(err)
 	}
-	st, err := rotator.Store.KeyStatus(t.Context())
+	st, err := storeOf(rotator).KeyStatus(t.Context())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -453,7 +463,7 @@ func TestRotateDataUnderLoad(t *testing.T) {
 	if err != nil || fp != a.fp {
 		t.Fatalf("tokenize after the rotation: %v; fingerprint %q, want %q", err, fp, a.fp)
 	}
-	tok, err := fresh.Store.Token(t.Context(), cardvault.Scope{AccountID: a.id, Mode: cardvault.Test}, id)
+	tok, err := storeOf(fresh).Token(t.Context(), cardvault.Scope{AccountID: a.id, Mode: cardvault.Test}, id)
 	if err != nil || tok.Card.KeyVersion != 2 {
 		t.Errorf("new card after the rotation: %v; want data key version 2", err)
 	} else if _, err := openCard(fresh, tok.Card); err != nil {
@@ -462,7 +472,7 @@ func TestRotateDataUnderLoad(t *testing.T) {
 }
 
 func openCard(v *vault.Vault, c *cardvault.Card) ([]byte, error) {
-	dk, err := v.Store.DataKey(context.Background(), c.AccountID, c.KeyVersion)
+	dk, err := storeOf(v).DataKey(context.Background(), c.AccountID, c.KeyVersion)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +496,7 @@ func TestRotateMasterInterrupted(t *testing.T) {
 	next, _ := keys.New(newKey)
 	rec := v.Keys.WrapKEK(next, 2)
 	rec.CreatedAt = time.Now()
-	if err := v.Store.AddKEK(t.Context(), rec); err != nil {
+	if err := storeOf(v).AddKEK(t.Context(), rec); err != nil {
 		t.Fatal(err)
 	}
 	_, err := openVault(t, path, newKey)
@@ -517,7 +527,7 @@ func TestRotateMasterInterrupted(t *testing.T) {
 	if err := nv.FinishRotation(t.Context()); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := nv.Store.CountAccounts(t.Context()); err != nil || n != 2 {
+	if n, err := storeOf(nv).CountAccounts(t.Context()); err != nil || n != 2 {
 		t.Errorf("accounts = %d, %v", n, err)
 	}
 }
