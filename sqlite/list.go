@@ -66,14 +66,18 @@ func (db *DB) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p, 
 // pageCardsText selects, for a set of customers (a JSON array of ids), the
 // cards of page cp of each one's card list, numbered within the customer
 // (rn) and counted (n); the first card of every customer is selected in any
-// case so that a page past the end still reports the count.
+// case so that a page past the end still reports the count. The numbering
+// reads only the cards_customer index (customer_id, created_at) and the
+// rowid; the selected rows are then read by rowid. The customer ids come from
+// a scoped query; the scope is checked again on the rows read.
 func pageCardsText(cp cardvault.ListParams) string {
-	return `SELECT ` + cardColumns + `, rn, n FROM (
-		SELECT *, row_number() OVER (PARTITION BY customer_id ORDER BY created_at ` + dir(cp) + `, seq ` + dir(cp) + `) AS rn,
+	return `SELECT ` + cardColumns + `, w.rn, w.n FROM (
+		SELECT rowid AS r, row_number() OVER (PARTITION BY customer_id ORDER BY created_at ` + dir(cp) + `, seq ` + dir(cp) + `) AS rn,
 			count(*) OVER (PARTITION BY customer_id) AS n
-		FROM cards WHERE customer_id IN (SELECT value FROM json_each(?)) AND account_id = ? AND mode = ?
-			AND created_at BETWEEN ? AND ?)
-		WHERE rn = 1 OR (rn > ? AND rn <= ?) ORDER BY customer_id, rn`
+		FROM cards WHERE customer_id IN (SELECT value FROM json_each(?)) AND created_at BETWEEN ? AND ?) AS w
+		CROSS JOIN cards ON cards.rowid = w.r
+		WHERE (w.rn = 1 OR (w.rn > ? AND w.rn <= ?)) AND cards.account_id = ? AND cards.mode = ?
+		ORDER BY cards.customer_id, w.rn`
 }
 
 // pageCards fills in the card page and count of each customer in at.
@@ -83,7 +87,7 @@ func pageCards(ctx context.Context, q queryer, s cardvault.Scope, ids []string, 
 		return err
 	}
 	lo, hi := window(cp)
-	rows, err := q.QueryContext(ctx, pageCardsText(cp), string(list), s.AccountID, s.Mode, lo, hi, cp.Offset, cp.Offset+cp.Limit)
+	rows, err := q.QueryContext(ctx, pageCardsText(cp), string(list), lo, hi, cp.Offset, cp.Offset+cp.Limit, s.AccountID, s.Mode)
 	if err != nil {
 		return err
 	}
