@@ -108,6 +108,10 @@ func TestReadsBoundedPerAccount(t *testing.T) {
 			_, _, err := v.ListCards(ctx, s, "cust_test_none", lp)
 			return err
 		},
+		"ListCustomersWithCards": func(ctx context.Context, s cardvault.Scope) error {
+			_, _, err := v.ListCustomersWithCards(ctx, s, lp, lp)
+			return err
+		},
 		"Customer": func(ctx context.Context, s cardvault.Scope) error {
 			_, err := v.Customer(ctx, s, cardvault.Ref{ID: "cust_test_none"})
 			return err
