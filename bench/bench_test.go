@@ -101,6 +101,9 @@ func TestEveryScenario(t *testing.T) {
 	if _, ok := got[ceilingName]; ok {
 		t.Error("a ceiling row although --scenarios did not name it")
 	}
+	if rep.ReadyMS <= 0 || rep.RestartReadyMS == nil || *rep.RestartReadyMS <= 0 {
+		t.Errorf("ready in %v ms, after the restart %v; want both measured", rep.ReadyMS, rep.RestartReadyMS)
+	}
 }
 
 // TestOpenLoopCountsQueueing drives a server slower than the timetable

@@ -31,12 +31,13 @@ const roleEnv = "CVBENCH_ROLE"
 // a hidden role. It logs JSON lines to standard error, one of which,
 // {"msg":"… serving","addr":…}, says where it listens.
 type process struct {
-	name string
-	cmd  *exec.Cmd
-	addr string // host:port
-	ctl  string // control address of the in-process server, else ""
-	tail *tail
-	done chan error
+	name  string
+	cmd   *exec.Cmd
+	addr  string // host:port
+	ctl   string // control address of the in-process server, else ""
+	tail  *tail
+	done  chan error
+	ready time.Duration // from exec to the "serving" line
 }
 
 // startProcess starts cmd and waits for its "serving" line.
@@ -46,6 +47,7 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd) (*process, er
 		return nil, err
 	}
 	cmd.Stdout = io.Discard
+	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
@@ -55,7 +57,7 @@ func startProcess(ctx context.Context, name string, cmd *exec.Cmd) (*process, er
 	go func() { p.done <- cmd.Wait() }()
 	select {
 	case a := <-ready:
-		p.addr, p.ctl = a[0], a[1]
+		p.addr, p.ctl, p.ready = a[0], a[1], time.Since(start)
 		return p, nil
 	case err := <-p.done:
 		p.done <- err

@@ -50,7 +50,12 @@ type report struct {
 	DurationS   float64        `json:"duration_s"`
 	WarmupS     float64        `json:"warmup_s"`
 	Preload     *preloadResult `json:"preload,omitempty"`
-	Results     []result       `json:"results"`
+	// ReadyMS is how long the server took from exec to listening on the new
+	// store; RestartReadyMS, on the preloaded store (it is restarted after
+	// preloading, so peak RSS does not include the load).
+	ReadyMS        float64  `json:"ready_ms"`
+	RestartReadyMS *float64 `json:"restart_ready_ms,omitempty"`
+	Results        []result `json:"results"`
 }
 
 func newReport(c *config, e *env, rev string, rounds []round) *report {
@@ -195,6 +200,11 @@ func (r *report) writeMarkdown(w io.Writer) error {
 	if p := r.Preload; p != nil {
 		fmt.Fprintf(&b, "Preloaded %d cards over %d customers in %.1f s (%.0f cards/s) through %s.\n", p.Cards, p.Customers, p.Seconds, p.CardsPerSec, p.Path)
 	}
+	fmt.Fprintf(&b, "Server ready %.0f ms after exec on the new store", r.ReadyMS)
+	if r.RestartReadyMS != nil {
+		fmt.Fprintf(&b, "; restarted after preloading (peak RSS counts from there): ready in %.0f ms", *r.RestartReadyMS)
+	}
+	b.WriteString(".\n")
 	b.WriteString("\n| scenario | requests | errors | req/s | ÷ ceiling | p50 ms | p99 ms | p99.9 ms | server CPU µs/req | peak RSS MB |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	for _, res := range r.Results {

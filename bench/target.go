@@ -31,6 +31,23 @@ type accountJSON struct {
 type target struct {
 	*process
 	keys keyPair
+	args []string // serve's command line, for a restart; nil in process
+}
+
+// restart stops the server and serves the same store again (on a new
+// port), to measure how long serve takes to be ready on a loaded store.
+func (t *target) restart(ctx context.Context) error {
+	if err := t.stop(); err != nil {
+		return err
+	}
+	serve := exec.Command(t.args[0], t.args[1:]...)
+	serve.Env = childEnv()
+	p, err := startProcess(ctx, "cardvault", serve)
+	if err != nil {
+		return err
+	}
+	t.process = p
+	return nil
 }
 
 // moduleRoot is the directory of the main module (where ./cmd/cardvault is).
@@ -93,13 +110,14 @@ func startCardvault(ctx context.Context, bin, dir, db string) (*target, error) {
 	if err := json.Unmarshal(out, &acct); err != nil || acct.Test.PublicKey == "" {
 		return nil, errors.New("cardvault account create --json: unexpected output")
 	}
-	serve := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--rate-limit", "0"}, store...)...)
+	args := append([]string{bin, "serve", "--addr", "127.0.0.1:0", "--rate-limit", "0"}, store...)
+	serve := exec.Command(args[0], args[1:]...)
 	serve.Env = childEnv()
 	p, err := startProcess(ctx, "cardvault", serve)
 	if err != nil {
 		return nil, err
 	}
-	return &target{process: p, keys: acct.Test}, nil
+	return &target{process: p, keys: acct.Test, args: args}, nil
 }
 
 // startInProcess serves a new store in dir from this program's own binary
