@@ -22,6 +22,10 @@ const (
 	cardCustomers     = 64   // customers card_create spreads its cards over
 	minCardsForReads  = cardsPerCustomer
 	tokenPoolHeadroom = 1.2 // single-use tokens pre-made for customer_attach, × the expected need
+	// setupConcurrency is the least number of connections untimed setup
+	// (preloading, pools) uses: more writes share each commit. cardvault
+	// decodes at most 32 bodies at once.
+	setupConcurrency = 32
 )
 
 // tokenForm is the card form of every POST /tokens, the same on every
@@ -257,7 +261,7 @@ func firstID(body []byte) string {
 // makeTokens makes n tokens into the pool, untimed.
 func (e *env) makeTokens(ctx context.Context, n int) error {
 	raw := e.req("POST", "/tokens", e.public, formType, tokenForm)
-	_, err := runCount(ctx, e.addr, e.concurrency, n, func(int) []byte { return raw },
+	_, err := runCount(ctx, e.addr, max(e.concurrency, setupConcurrency), n, func(int) []byte { return raw },
 		func(_ int, body []byte) error { e.tokens.add(body); return nil })
 	if err != nil {
 		return fmt.Errorf("making tokens: %w", err)
@@ -315,7 +319,7 @@ type omiseCustomer struct {
 // makeCustomers creates n customers through the Omise dialect, untimed.
 func (e *env) makeCustomers(ctx context.Context, n int) ([]customer, error) {
 	out := make([]customer, n)
-	_, err := runCount(ctx, e.addr, e.concurrency, n, func(i int) []byte {
+	_, err := runCount(ctx, e.addr, max(e.concurrency, setupConcurrency), n, func(i int) []byte {
 		return e.req("POST", "/customers", e.secret, formType, fmt.Appendf(nil, "email=bench%d%%40example.com&description=bench", i))
 	}, func(i int, body []byte) error {
 		var c omiseCustomer
@@ -366,7 +370,7 @@ func preloadCards(ctx context.Context, e *env) error {
 	r := rand.New(rand.NewPCG(1, uint64(time.Now().UnixNano())))
 	var mu sync.Mutex
 	n := len(cs) * cardsPerCustomer
-	took, err := runCount(ctx, e.addr, e.concurrency, n, func(i int) []byte {
+	took, err := runCount(ctx, e.addr, max(e.concurrency, setupConcurrency), n, func(i int) []byte {
 		mu.Lock()
 		pan := cardBody(cs[i/cardsPerCustomer].co, r)
 		mu.Unlock()
