@@ -11,18 +11,94 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/openapi/openapitest"
+	"github.com/cardvault/cardvault/postgres"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
+	"github.com/jackc/pgx/v5"
 )
+
+// The stores the whole suite runs on: TestMain runs every test once per
+// store, SQLite always and PostgreSQL when CARDVAULT_TEST_POSTGRES_URL names
+// a database (each env then gets a schema of its own, dropped at its end).
+// Without the variable it says loudly that PostgreSQL was not tested.
+const pgEnvURL = "CARDVAULT_TEST_POSTGRES_URL"
+
+// pgURL is the PostgreSQL database of the current pass ("" on SQLite's).
+var pgURL string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if u := os.Getenv(pgEnvURL); u == "" {
+		fmt.Fprintln(os.Stderr, "chargeoverapi: "+pgEnvURL+" not set: the HTTP suite ran on SQLite only, PostgreSQL NOT tested")
+	} else {
+		fmt.Fprintln(os.Stderr, "chargeoverapi: the HTTP suite again, on PostgreSQL")
+		pgURL = u
+		code = max(code, m.Run())
+	}
+	os.Exit(code)
+}
+
+// openStore opens the store of the current pass, closed when t ends.
+func openStore(t testing.TB) cardvault.Store {
+	t.Helper()
+	ctx := context.Background()
+	if pgURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
+		if err != nil {
+			t.Fatalf("open store: %v", err)
+		}
+		t.Cleanup(func() { db.Close() })
+		return db
+	}
+	// Say which store a failure happened on (both passes name tests alike).
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Log("store: PostgreSQL")
+		}
+	})
+	schema := "cvco_" + strings.ToLower(cardvault.RandomString(12))
+	pgExec(t, `CREATE SCHEMA `+schema)
+	t.Cleanup(func() { pgExec(t, `DROP SCHEMA `+schema+` CASCADE`) })
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		t.Fatalf("%s is not a URL: %v", pgEnvURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("pool_max_conns", "4") // parallel tests share the server's max_connections
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		t.Fatalf("postgres.Open: %v", err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
+}
+
+// pgExec runs one statement on the test database, on a connection of its own.
+func pgExec(t testing.TB, sql string) {
+	t.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatalf("connect to %s: %v", pgEnvURL, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+}
 
 // syncBuffer is a log sink safe for concurrent handlers.
 type syncBuffer struct {
@@ -42,12 +118,12 @@ func (b *syncBuffer) String() string {
 	return b.buf.String()
 }
 
-// env is a cardvault server over a real SQLite store in a temp dir, with
-// one account's keys.
+// env is a cardvault server over a real store (SQLite in a temp dir, or
+// PostgreSQL on TestMain's second pass), with one account's keys.
 type env struct {
 	t                  testing.TB
 	v                  *vault.Vault
-	db                 *sqlite.DB
+	db                 cardvault.Store
 	h                  http.Handler
 	srv                *httptest.Server
 	logs               *syncBuffer
@@ -59,12 +135,7 @@ type env struct {
 // newEnv starts a server. Everything is closed when the test ends.
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "db"))
-	if err != nil {
-		t.Fatalf("open store: %v", err)
-	}
-	t.Cleanup(func() { db.Close() })
+	db := openStore(t)
 	master := make([]byte, 32)
 	_, _ = rand.Read(master)
 	kr, err := keys.New(master)

@@ -1,6 +1,7 @@
 package omiseapi_test
 
-// The test harness: a real SQLite store in a temporary directory, a keyring
+// The test harness: a real store (SQLite in a temporary directory; on the
+// second pass of TestMain, PostgreSQL in a schema of its own), a keyring
 // from random bytes, a vault with a controllable clock and the whole HTTP
 // surface (server.Handler) behind an httptest server. Every response that
 // passes through do is checked for the invariants that hold everywhere
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -28,12 +30,85 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
 	"github.com/cardvault/cardvault/openapi/openapitest"
+	"github.com/cardvault/cardvault/postgres"
 	"github.com/cardvault/cardvault/server"
 	"github.com/cardvault/cardvault/sqlite"
 	"github.com/cardvault/cardvault/vault"
+	"github.com/jackc/pgx/v5"
 )
+
+// The stores the whole suite runs on: TestMain runs every test once per
+// store, SQLite always and PostgreSQL when CARDVAULT_TEST_POSTGRES_URL names
+// a database (each env then gets a schema of its own, dropped at its end).
+// Without the variable it says loudly that PostgreSQL was not tested.
+const pgEnvURL = "CARDVAULT_TEST_POSTGRES_URL"
+
+// pgURL is the PostgreSQL database of the current pass ("" on SQLite's).
+var pgURL string
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if u := os.Getenv(pgEnvURL); u == "" {
+		fmt.Fprintln(os.Stderr, "omiseapi: "+pgEnvURL+" not set: the HTTP suite ran on SQLite only, PostgreSQL NOT tested")
+	} else {
+		fmt.Fprintln(os.Stderr, "omiseapi: the HTTP suite again, on PostgreSQL")
+		pgURL = u
+		code = max(code, m.Run())
+	}
+	os.Exit(code)
+}
+
+// openStore opens the store of the current pass for tb, closed by the caller.
+func openStore(tb testing.TB) cardvault.Store {
+	tb.Helper()
+	ctx := context.Background()
+	if pgURL == "" {
+		db, err := sqlite.Open(ctx, filepath.Join(tb.TempDir(), "cardvault.db"))
+		if err != nil {
+			tb.Fatalf("sqlite.Open: %v", err)
+		}
+		return db
+	}
+	// Say which store a failure happened on (both passes name tests alike).
+	tb.Cleanup(func() {
+		if tb.Failed() {
+			tb.Log("store: PostgreSQL")
+		}
+	})
+	schema := "cvomise_" + strings.ToLower(cardvault.RandomString(12))
+	pgExec(tb, `CREATE SCHEMA `+schema)
+	tb.Cleanup(func() { pgExec(tb, `DROP SCHEMA `+schema+` CASCADE`) })
+	u, err := url.Parse(pgURL)
+	if err != nil {
+		tb.Fatalf("%s is not a URL: %v", pgEnvURL, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	q.Set("pool_max_conns", "4") // parallel tests share the server's max_connections
+	u.RawQuery = q.Encode()
+	db, err := postgres.Open(ctx, u.String())
+	if err != nil {
+		tb.Fatalf("postgres.Open: %v", err)
+	}
+	return db
+}
+
+// pgExec runs one statement on the test database, on a connection of its own.
+func pgExec(tb testing.TB, sql string) {
+	tb.Helper()
+	ctx := context.Background()
+	conn, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		tb.Fatalf("connect to %s: %v", pgEnvURL, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		tb.Fatalf("%s: %v", sql, err)
+	}
+}
 
 // t0 is the frozen start time of every test: the time of the API.md examples.
 var t0 = time.Date(2026, 11, 21, 10, 15, 30, 0, time.UTC)
@@ -89,7 +164,7 @@ type env struct {
 	Vault   *vault.Vault
 	Clock   *clock
 	Logs    *syncBuffer
-	DB      *sqlite.DB
+	DB      cardvault.Store
 	client  *http.Client
 
 	PK, SK   string // test pair
@@ -103,12 +178,7 @@ type env struct {
 // newEnv builds a fresh vault, store and server for one test.
 func newEnv(tb testing.TB) *env {
 	tb.Helper()
-	ctx := context.Background()
-	dir := tb.TempDir()
-	db, err := sqlite.Open(ctx, filepath.Join(dir, "cardvault.db"))
-	if err != nil {
-		tb.Fatalf("sqlite.Open: %v", err)
-	}
+	db := openStore(tb)
 	master := make([]byte, keys.KeySize)
 	if _, err := rand.Read(master); err != nil {
 		tb.Fatal(err)
