@@ -87,6 +87,8 @@ type KeyUpgrade struct {
 	// and makes the stored key of an account that has none (written before
 	// fingerprint keys were stored): it then receives only the AccountID.
 	FingerprintKey func(FingerprintKey) (FingerprintKey, error)
+	// AuditKey re-wraps the store's audit key wrapped otherwise than Want.
+	AuditKey func(AuditKey) (AuditKey, error)
 }
 
 // SealedCard is a stored card's sealed number and the data-key version that
@@ -134,6 +136,7 @@ type KEKStatus struct {
 	Version                          int
 	Rec                              *KEK
 	DataKeys, FingerprintKeys, Seals int
+	AuditKeys                        int // 0 or 1: the store's audit key
 }
 
 // AccountKeyStatus lists an account's data keys with the cards each seals.

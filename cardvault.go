@@ -64,6 +64,7 @@ type Store interface {
 	CustomerStore
 	CardStore
 	ChargeOverStore
+	AuditStore
 
 	// Ping checks that the store answers.
 	Ping(ctx context.Context) error
@@ -106,9 +107,9 @@ type KeyStore interface {
 	// FingerprintKey returns an account's wrapped fingerprint key (ENotFound).
 	FingerprintKey(ctx context.Context, accountID string) (FingerprintKey, error)
 	// UpgradeKeys, in one write transaction, replaces every data key, sealed
-	// API secret and fingerprint key not wrapped as u.Want with what u's
-	// functions return, and stores a fingerprint key for every account that has
-	// none. It returns how many keys it wrote: a second call writes none.
+	// API secret, fingerprint key and the audit key not wrapped as u.Want with
+	// what u's functions return, and stores a fingerprint key for every
+	// account that has none. It returns how many keys it wrote: a second call writes none.
 	// With u.Limit > 0 it writes at most that many keys per call.
 	UpgradeKeys(ctx context.Context, u KeyUpgrade) (int, error)
 	// KEKs returns the store's KEK version records, oldest first.
@@ -118,8 +119,8 @@ type KeyStore interface {
 	// no other version has (EConflict otherwise).
 	AddKEK(ctx context.Context, k KEK) error
 	// FinishRotation ends a rotation to KEK version v, in one write
-	// transaction: it fails (EConflict) while any key is wrapped otherwise
-	// than under v, else it deletes v's wrapped copy and retires every older
+	// transaction: it fails (EConflict) while any key (the audit key
+	// included) is wrapped otherwise than under v, else it deletes v's wrapped copy and retires every older
 	// version at time at.
 	FinishRotation(ctx context.Context, v int, at time.Time) error
 	// KeyStatus counts keys per KEK version and cards per data key.

@@ -40,7 +40,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 				return err
 			}
 		}
-		return nil
+		return appendAudit(ctx, tx, a.ID)
 	})
 }
 

@@ -119,7 +119,10 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 			return err
 		}
 		out = c
-		return updateCard(ctx, tx, c)
+		if err := updateCard(ctx, tx, c); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -143,7 +146,10 @@ func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID stri
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE id = ?`, c.ID); err != nil {
 			return err
 		}
-		return promoteDefault(ctx, tx, c.CustomerID, c.ID)
+		if err := promoteDefault(ctx, tx, c.CustomerID, c.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 	return c, err
 }

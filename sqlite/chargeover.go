@@ -37,7 +37,10 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 				return err
 			}
 			out = old
-			return updateCard(ctx, tx, old)
+			if err := updateCard(ctx, tx, old); err != nil {
+				return err
+			}
+			return appendAudit(ctx, tx, old.ID)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -50,11 +53,12 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 			return err
 		}
 		out, created = c, true
-		if cust.DefaultCard != "" {
-			return nil
+		if cust.DefaultCard == "" {
+			if _, err := tx.ExecContext(ctx, `UPDATE customers SET default_card = ? WHERE id = ?`, c.ID, cust.ID); err != nil {
+				return err
+			}
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE customers SET default_card = ? WHERE id = ?`, c.ID, cust.ID)
-		return err
+		return appendAudit(ctx, tx, c.ID)
 	})
 	return out, created, err
 }

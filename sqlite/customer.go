@@ -83,11 +83,12 @@ func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *ca
 		if err != nil {
 			return classify(err, "external_key")
 		}
-		if att == nil {
-			return nil
+		if att != nil {
+			if _, err := attachToken(ctx, tx, c, att); err != nil {
+				return err
+			}
 		}
-		_, err = attachToken(ctx, tx, c, att)
-		return err
+		return appendAudit(ctx, tx, c.ID)
 	})
 }
 
@@ -121,9 +122,11 @@ func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, 
 		if u.Metadata != nil {
 			c.Metadata = u.Metadata
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE customers SET email = ?, description = ?, metadata = ?, default_card = ?,
-			modified_at = ? WHERE id = ?`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE customers SET email = ?, description = ?, metadata = ?, default_card = ?,
+			modified_at = ? WHERE id = ?`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 }
 
@@ -146,8 +149,10 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		if _, err := tx.ExecContext(ctx, `DELETE FROM cards WHERE customer_id = ?`, c.ID); err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ?`, c.ID)
-		return err
+		if _, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ?`, c.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 	return c, err
 }

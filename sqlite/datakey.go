@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 )
@@ -30,7 +31,10 @@ func (db *DB) AddDataKey(ctx context.Context, dk cardvault.DataKey) error {
 			return &cardvault.Error{Code: cardvault.EConflict, Field: "version",
 				Err: fmt.Errorf("data key version %d is not the next one (the newest is %d)", dk.Version, newest.Int64)}
 		}
-		return insertDataKey(ctx, tx, dk)
+		if err := insertDataKey(ctx, tx, dk); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "")
 	})
 }
 
@@ -74,7 +78,10 @@ func (db *DB) Reseal(ctx context.Context, rs []cardvault.Reseal) (int, error) {
 			}
 			n += int(m)
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, strconv.Itoa(n))
 	})
 	return n, err
 }

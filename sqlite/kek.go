@@ -63,9 +63,11 @@ func (db *DB) AddKEK(ctx context.Context, k cardvault.KEK) error {
 		if k.WrappedBy != 0 {
 			wrappedBy = k.WrappedBy
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO kek_versions (version, check_value, wrapped, wrapped_by, created_at)
-			VALUES (?, ?, ?, ?, ?)`, k.Version, k.Check, k.Wrapped, wrappedBy, ms(k.CreatedAt))
-		return classify(err, "check_value")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO kek_versions (version, check_value, wrapped, wrapped_by, created_at)
+			VALUES (?, ?, ?, ?, ?)`, k.Version, k.Check, k.Wrapped, wrappedBy, ms(k.CreatedAt)); err != nil {
+			return classify(err, "check_value")
+		}
+		return appendAudit(ctx, tx, "")
 	})
 }
 
@@ -84,8 +86,9 @@ func (db *DB) FinishRotation(ctx context.Context, v int, at time.Time) error {
 			(SELECT count(*) FROM data_keys WHERE NOT (scheme = ? AND kek_version = ?)) +
 			(SELECT count(*) FROM fingerprint_keys WHERE NOT (scheme = ? AND kek_version = ?)) +
 			(SELECT count(*) FROM api_keys WHERE sealed_secret IS NOT NULL AND NOT (secret_scheme = ? AND secret_kek_version = ?)) +
+			(SELECT count(*) FROM audit_key WHERE NOT (scheme = ? AND kek_version = ?)) +
 			(SELECT count(*) FROM accounts WHERE id NOT IN (SELECT account_id FROM fingerprint_keys))`,
-			schemeKEK, v, schemeKEK, v, schemeKEK, v).Scan(&left); err != nil {
+			schemeKEK, v, schemeKEK, v, schemeKEK, v, schemeKEK, v).Scan(&left); err != nil {
 			return err
 		}
 		if left > 0 {
@@ -110,8 +113,10 @@ func (db *DB) FinishRotation(ctx context.Context, v int, at time.Time) error {
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE kek_versions SET retired_at = ? WHERE version < ? AND retired_at IS NULL`, ms(at), v)
-		return err
+		if _, err = tx.ExecContext(ctx, `UPDATE kek_versions SET retired_at = ? WHERE version < ? AND retired_at IS NULL`, ms(at), v); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "")
 	}, func() bool { return cleared })
 }
 
@@ -144,7 +149,8 @@ func keyStatus(ctx context.Context, q queryer) (cardvault.KeyStatus, error) {
 	rows, err := q.QueryContext(ctx, `
 		SELECT 0, kek_version, count(*) FROM data_keys GROUP BY kek_version
 		UNION ALL SELECT 1, kek_version, count(*) FROM fingerprint_keys GROUP BY kek_version
-		UNION ALL SELECT 2, secret_kek_version, count(*) FROM api_keys WHERE sealed_secret IS NOT NULL GROUP BY secret_kek_version`)
+		UNION ALL SELECT 2, secret_kek_version, count(*) FROM api_keys WHERE sealed_secret IS NOT NULL GROUP BY secret_kek_version
+		UNION ALL SELECT 3, kek_version, count(*) FROM audit_key GROUP BY kek_version`)
 	if err != nil {
 		return st, err
 	}
@@ -160,6 +166,8 @@ func keyStatus(ctx context.Context, q queryer) (cardvault.KeyStatus, error) {
 			s.DataKeys = n
 		case 1:
 			s.FingerprintKeys = n
+		case 3:
+			s.AuditKeys = n
 		default:
 			s.Seals = n
 		}

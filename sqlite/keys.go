@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 )
@@ -72,8 +73,10 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 	err := db.rq.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM data_keys WHERE `+notWanted("scheme", "kek_version")+`)
 		OR EXISTS (SELECT 1 FROM api_keys WHERE sealed_secret IS NOT NULL AND `+notWanted("secret_scheme", "secret_kek_version")+`)
 		OR EXISTS (SELECT 1 FROM fingerprint_keys WHERE `+notWanted("scheme", "kek_version")+`)
+		OR EXISTS (SELECT 1 FROM audit_key WHERE `+notWanted("scheme", "kek_version")+`)
 		OR EXISTS (SELECT 1 FROM accounts WHERE id NOT IN (SELECT account_id FROM fingerprint_keys))`,
-		u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion).Scan(&stale)
+		u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion, u.Want.Scheme, u.Want.KEKVersion,
+		u.Want.Scheme, u.Want.KEKVersion).Scan(&stale)
 	if err != nil || !stale {
 		return 0, readErr(ctx, err)
 	}
@@ -81,7 +84,7 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 	err = db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		n = 0
 		for _, step := range []func(context.Context, *sql.Tx, cardvault.KeyUpgrade, int) (int, error){
-			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys,
+			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys, upgradeAuditKey,
 		} {
 			limit := -1 // SQLite: no limit
 			if u.Limit > 0 {
@@ -95,7 +98,10 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 			}
 			n += m
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, strconv.Itoa(n))
 	}, func() bool { return n > 0 })
 	if err != nil {
 		return 0, err
@@ -245,4 +251,34 @@ func upgradedFingerprintKey(u cardvault.KeyUpgrade, fk cardvault.FingerprintKey)
 	}
 	nk.CreatedAt = fk.CreatedAt
 	return nk, nil
+}
+
+// upgradeAuditKey re-wraps the store's audit key if it is wrapped otherwise
+// than wanted.
+func upgradeAuditKey(ctx context.Context, tx *sql.Tx, u cardvault.KeyUpgrade, limit int) (int, error) {
+	var k cardvault.AuditKey
+	var created int64
+	err := tx.QueryRowContext(ctx, `SELECT wrapped, scheme, kek_version, created_at FROM audit_key
+		WHERE id = 1 AND `+notWanted("scheme", "kek_version"), u.Want.Scheme, u.Want.KEKVersion).
+		Scan(&k.Wrapped, &k.Wrap.Scheme, &k.Wrap.KEKVersion, &created)
+	if errors.Is(err, sql.ErrNoRows) || limit == 0 {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if u.AuditKey == nil {
+		return 0, cardvault.Internal("sqlite: UpgradeKeys: the audit key needs re-wrapping and KeyUpgrade.AuditKey is nil")
+	}
+	k.CreatedAt = fromMS(created)
+	nk, err := u.AuditKey(k)
+	if err != nil {
+		return 0, err
+	}
+	if nk.Wrap != u.Want || len(nk.Wrapped) == 0 {
+		return 0, cardvault.Internal("sqlite: UpgradeKeys: audit key upgraded to another wrapping")
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE audit_key SET wrapped = ?, scheme = ?, kek_version = ? WHERE id = 1`,
+		nk.Wrapped, nk.Wrap.Scheme, nk.Wrap.KEKVersion)
+	return 1, err
 }

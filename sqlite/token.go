@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/cardvault/cardvault"
@@ -18,9 +19,11 @@ func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
-			VALUES (?, ?, ?, ?, 0, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt))
-		return err
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
+			VALUES (?, ?, ?, ?, 0, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, t.ID)
 	})
 }
 
@@ -107,8 +110,10 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 		var seen, n int
 		err := db.destroyIf(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			var err error
-			seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore))
-			return err
+			if seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore)); err != nil || n == 0 {
+				return err
+			}
+			return appendAudit(ctx, tx, strconv.Itoa(n))
 		}, func() bool { return n > 0 })
 		if err != nil {
 			return total, err

@@ -111,6 +111,14 @@ func (r *upgradeRecorder) upgrade() cardvault.KeyUpgrade {
 			fk.Wrapped, fk.Wrap = append([]byte("new:"), fk.Wrapped...), r.want
 			return fk, nil
 		},
+		AuditKey: func(k cardvault.AuditKey) (cardvault.AuditKey, error) {
+			r.calls.Add(1)
+			if r.fail == "audit" {
+				return k, errUpgrade
+			}
+			k.Wrapped, k.Wrap = append([]byte("new:"), k.Wrapped...), r.want
+			return k, nil
+		},
 	}
 }
 

@@ -56,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) cardvault.Store) {
 		{"isolation", isolationTests},
 		{"chargeover", chargeoverTests},
 		{"clock", clockTests},
+		{"audit", auditTests},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {
