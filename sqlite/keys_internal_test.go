@@ -35,9 +35,10 @@ func TestUpgradeKeysWrites(t *testing.T) {
 			fk.Wrap = next
 			return fk, nil
 		},
+		AuditKey: func(k cardvault.AuditKey) (cardvault.AuditKey, error) { k.Wrap = next; return k, nil },
 	})
-	if err != nil || n != 4 {
-		t.Fatalf("UpgradeKeys = %d, %v; want 4", n, err)
+	if err != nil || n != 5 {
+		t.Fatalf("UpgradeKeys = %d, %v; want 5 (data, fingerprint and audit key, two sealed secrets)", n, err)
 	}
 	if s := db.stats.scrubs.Load(); s != scrubs+1 {
 		t.Errorf("UpgradeKeys that re-wrapped keys scrubbed %d times, want once", s-scrubs)

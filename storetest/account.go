@@ -144,7 +144,7 @@ func testMasterKeyCheck(t *testing.T, f *Fixture) {
 	if err := f.Vault.CheckMasterKey(f.Ctx); err != nil {
 		t.Errorf("CheckMasterKey with the right key: %v", err)
 	}
-	other, _ := MustVault(t, f.Store)
+	other, _ := MustVaultKey(t, f.Store, randomBytes(keys.KeySize))
 	if err := other.CheckMasterKey(f.Ctx); !errors.Is(err, vault.ErrWrongMasterKey) {
 		t.Errorf("CheckMasterKey with another master key = %v, want ErrWrongMasterKey", err)
 	}

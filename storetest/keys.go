@@ -202,8 +202,8 @@ func testUpgradeKeys(t *testing.T, f *Fixture) {
 	// A later KEK version: every key, theirs too, is passed on.
 	next := cardvault.Wrap{Scheme: keys.SchemeKEK, KEKVersion: r.want.KEKVersion + 1}
 	r2 := &upgradeRecorder{want: next}
-	if n, err := f.Store.UpgradeKeys(f.Ctx, r2.upgrade()); err != nil || n != 12 {
-		t.Errorf("UpgradeKeys to KEK version %d = %d, %v; want 12 keys (3 accounts × 4)", next.KEKVersion, n, err)
+	if n, err := f.Store.UpgradeKeys(f.Ctx, r2.upgrade()); err != nil || n != 13 {
+		t.Errorf("UpgradeKeys to KEK version %d = %d, %v; want 13 keys (3 accounts × 4, and the audit key)", next.KEKVersion, n, err)
 	}
 	wantKeys(t, f, f.Store, a, pubs, "new:new:", next)
 }

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"crypto/rand"
+	"crypto/sha256"
 	"log/slog"
 	"testing"
 
@@ -22,11 +23,27 @@ const (
 	Discover   = "6011111111111117"
 )
 
-// MustVault returns a vault over s with a fresh random master key, the
-// suite's TokenTTL and a Clock stopped at Epoch.
+// MustVault returns a vault over s with the test's master key (TestMasterKey),
+// the suite's TokenTTL and a Clock stopped at Epoch. A test that opens a
+// store again, or a second instance on it, gets the same master key, as an
+// operator would give it: the store's audit key opens only under it.
 func MustVault(tb testing.TB, s cardvault.Store) (*vault.Vault, *Clock) {
 	tb.Helper()
-	kr, err := keys.New(randomBytes(keys.KeySize))
+	return MustVaultKey(tb, s, TestMasterKey(tb))
+}
+
+// TestMasterKey is a test's master key: SHA-256 of its name, so that every
+// test has its own and each call of one test the same.
+func TestMasterKey(tb testing.TB) []byte {
+	h := sha256.Sum256([]byte("cardvault/storetest/" + tb.Name()))
+	return h[:]
+}
+
+// MustVaultKey is MustVault with the given master key (for example a random
+// one, for a vault whose key is the wrong one).
+func MustVaultKey(tb testing.TB, s cardvault.Store, master []byte) (*vault.Vault, *Clock) {
+	tb.Helper()
+	kr, err := keys.New(master)
 	if err != nil {
 		tb.Fatalf("keys.New: %v", err)
 	}

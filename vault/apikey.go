@@ -33,7 +33,9 @@ func (v *Vault) ReissueSecretKey(ctx context.Context, accountID string, m cardva
 	}
 	rec := cardvault.APIKey{Hash: cardvault.HashKey(secret), AccountID: accountID, Mode: m,
 		Kind: cardvault.SecretKey, CreatedAt: v.Now()}
-	if err := v.store.ReplaceSecretKey(ctx, rec, sealed); err != nil {
+	arec := cardvault.AuditRecord{AccountID: accountID, Mode: m, Action: cardvault.AuditReissueSecret, Object: KeyID(rec.Hash)}
+	err = v.audited(ctx, arec, "", func(ctx context.Context) error { return v.store.ReplaceSecretKey(ctx, rec, sealed) })
+	if err != nil {
 		return cardvault.Secret{}, err
 	}
 	return secret, nil

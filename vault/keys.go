@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"errors"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 	"github.com/cardvault/cardvault/keys"
@@ -22,7 +23,7 @@ func (v *Vault) UpgradeKeys(ctx context.Context) error {
 	u.Limit = RotateBatch
 	n := 0
 	for {
-		m, err := v.store.UpgradeKeys(ctx, u)
+		m, err := v.upgradeBatch(ctx, u, cardvault.AuditKeyUpgrade)
 		if err != nil {
 			if errors.Is(err, keys.ErrOpen) {
 				return ErrWrongMasterKey
@@ -51,6 +52,7 @@ func (v *Vault) keyUpgrade() cardvault.KeyUpgrade {
 			return v.Keys.UpgradeSecret(sealLabel(k.Hash), k.SealedSecret, k.SecretWrap)
 		},
 		FingerprintKey: v.Keys.UpgradeFingerprintKey,
+		AuditKey:       v.Keys.UpgradeAuditKey,
 	}
 }
 
@@ -81,4 +83,16 @@ func (v *Vault) fingerprintKey(ctx context.Context, accountID string) (cardvault
 	}
 	v.fks.Store(accountID, fk)
 	return fk, nil
+}
+
+// upgradeBatch runs one UpgradeKeys batch, recorded as action with the KEK
+// version it wraps under (a batch that writes nothing records nothing).
+func (v *Vault) upgradeBatch(ctx context.Context, u cardvault.KeyUpgrade, action string) (int, error) {
+	var n int
+	rec := cardvault.AuditRecord{Action: action, Detail: "kek_version=" + strconv.Itoa(u.Want.KEKVersion)}
+	err := v.audited(ctx, rec, "", func(ctx context.Context) (err error) {
+		n, err = v.store.UpgradeKeys(ctx, u)
+		return err
+	})
+	return n, err
 }

@@ -2,6 +2,7 @@ package vault
 
 import (
 	"context"
+	"strconv"
 	"sync"
 
 	"github.com/cardvault/cardvault"
@@ -94,13 +95,18 @@ func read[T any](ctx context.Context, v *Vault, accountID string, f func() (T, e
 }
 
 // The reads below wrap the Store's so that every read a dialect makes counts
-// against its account's ReadsPerAccount. Besides the Store's own
+// against its account's ReadsPerAccount, and, with AuditReads, is recorded
+// (its data is returned only once its record is written). Besides the Store's own
 // error codes they return ERateLimited (Retry-After 1) when the request's
 // context ends while waiting for a slot.
 
 // QueryCards is Store.QueryCards within the account's read bound.
 func (v *Vault) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() ([]*cardvault.Card, error) { return v.store.QueryCards(ctx, s, q) })
+	cs, err := read(ctx, v, s.AccountID, func() ([]*cardvault.Card, error) { return v.store.QueryCards(ctx, s, q) })
+	if err != nil {
+		return nil, err
+	}
+	return cs, v.auditRead(ctx, s, cardvault.AuditCardList, "", count(len(cs)))
 }
 
 // CountCards is Store.CountCards within the account's read bound.
@@ -110,7 +116,11 @@ func (v *Vault) CountCards(ctx context.Context, s cardvault.Scope, where []query
 
 // QueryCustomers is Store.QueryCustomers within the account's read bound.
 func (v *Vault) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Customer, error) {
-	return read(ctx, v, s.AccountID, func() ([]*cardvault.Customer, error) { return v.store.QueryCustomers(ctx, s, q) })
+	cs, err := read(ctx, v, s.AccountID, func() ([]*cardvault.Customer, error) { return v.store.QueryCustomers(ctx, s, q) })
+	if err != nil {
+		return nil, err
+	}
+	return cs, v.auditRead(ctx, s, cardvault.AuditCustomerList, "", count(len(cs)))
 }
 
 // CountCustomers is Store.CountCustomers within the account's read bound.
@@ -130,7 +140,10 @@ func (v *Vault) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvaul
 		items, total, err := v.store.ListCustomers(ctx, s, p)
 		return page[*cardvault.Customer]{items, total}, err
 	})
-	return r.items, r.total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.items, r.total, v.auditRead(ctx, s, cardvault.AuditCustomerList, "", count(len(r.items)))
 }
 
 // ListCards is Store.ListCards within the account's read bound.
@@ -139,7 +152,10 @@ func (v *Vault) ListCards(ctx context.Context, s cardvault.Scope, customerID str
 		items, total, err := v.store.ListCards(ctx, s, customerID, p)
 		return page[*cardvault.Card]{items, total}, err
 	})
-	return r.items, r.total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.items, r.total, v.auditRead(ctx, s, cardvault.AuditCardList, customerID, count(len(r.items)))
 }
 
 // ListCustomersWithCards is Store.ListCustomersWithCards within the
@@ -150,20 +166,38 @@ func (v *Vault) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p
 		items, total, err := v.store.ListCustomersWithCards(ctx, s, p, cp)
 		return page[cardvault.CustomerCards]{items, total}, err
 	})
-	return r.items, r.total, err
+	if err != nil {
+		return nil, 0, err
+	}
+	return r.items, r.total, v.auditRead(ctx, s, cardvault.AuditCustomerList, "", count(len(r.items))+" with cards")
 }
 
 // Customer is Store.Customer within the account's read bound.
 func (v *Vault) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Customer, error) { return v.store.Customer(ctx, s, ref) })
+	c, err := read(ctx, v, s.AccountID, func() (*cardvault.Customer, error) { return v.store.Customer(ctx, s, ref) })
+	if err != nil {
+		return nil, err
+	}
+	return c, v.auditRead(ctx, s, cardvault.AuditCustomerRead, c.ID, "")
 }
 
 // Card is Store.Card within the account's read bound.
 func (v *Vault) Card(ctx context.Context, s cardvault.Scope, customerID, cardID string) (*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.Card(ctx, s, customerID, cardID) })
+	c, err := read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.Card(ctx, s, customerID, cardID) })
+	if err != nil {
+		return nil, err
+	}
+	return c, v.auditRead(ctx, s, cardvault.AuditCardRead, c.ID, "")
 }
 
 // CardByRef is Store.CardByRef within the account's read bound.
 func (v *Vault) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Card, error) {
-	return read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.CardByRef(ctx, s, ref) })
+	c, err := read(ctx, v, s.AccountID, func() (*cardvault.Card, error) { return v.store.CardByRef(ctx, s, ref) })
+	if err != nil {
+		return nil, err
+	}
+	return c, v.auditRead(ctx, s, cardvault.AuditCardRead, c.ID, "")
 }
+
+// count is a record's Detail for a read of n objects.
+func count(n int) string { return "n=" + strconv.Itoa(n) }

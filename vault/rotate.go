@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/cardvault/cardvault"
@@ -53,7 +54,10 @@ func (v *Vault) LoadKEKs(ctx context.Context) error {
 				return v.wrongKey()
 			}
 		}
-		err = v.store.AddKEK(ctx, cardvault.KEK{Version: 1, Check: v.Keys.MasterCheck(), CreatedAt: v.Now()})
+		err = v.audited(ctx, cardvault.AuditRecord{Action: cardvault.AuditRotateMaster, Detail: "kek_version=1 (first)"}, "",
+			func(ctx context.Context) error {
+				return v.store.AddKEK(ctx, cardvault.KEK{Version: 1, Check: v.Keys.MasterCheck(), CreatedAt: v.Now()})
+			})
 		if err != nil && cardvault.ErrorCode(err) != cardvault.EConflict { // EConflict: a concurrent start recorded one
 			return err
 		}
@@ -152,7 +156,9 @@ func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress f
 	default:
 		rec := v.Keys.WrapKEK(next, own+1)
 		rec.CreatedAt = v.Now()
-		if err := v.store.AddKEK(ctx, rec); err != nil {
+		arec := cardvault.AuditRecord{Action: cardvault.AuditRotateMaster,
+			Detail: fmt.Sprintf("kek_version=%d from=%d", rec.Version, own)}
+		if err := v.audited(ctx, arec, "", func(ctx context.Context) error { return v.store.AddKEK(ctx, rec) }); err != nil {
 			return r, fmt.Errorf("recording KEK version %d: %w", own+1, err)
 		}
 		if err := v.Keys.AddKEK(rec); err != nil {
@@ -166,7 +172,7 @@ func (v *Vault) RotateMaster(ctx context.Context, next *keys.Keyring, progress f
 	u := v.keyUpgrade()
 	u.Limit = RotateBatch
 	for {
-		n, err := v.store.UpgradeKeys(ctx, u)
+		n, err := v.upgradeBatch(ctx, u, cardvault.AuditRotateMasterStep)
 		if err != nil {
 			return r, err
 		}
@@ -199,7 +205,8 @@ func (v *Vault) FinishRotation(ctx context.Context) error {
 		return fmt.Errorf("this master key is KEK version %d, but a rotation to version %d is under way: "+
 			"finish it with the new master key", own, v.Keys.KEKVersion())
 	}
-	err := v.store.FinishRotation(ctx, own, v.Now())
+	rec := cardvault.AuditRecord{Action: cardvault.AuditRotateMasterEnd, Detail: "kek_version=" + strconv.Itoa(own)}
+	err := v.audited(ctx, rec, "", func(ctx context.Context) error { return v.store.FinishRotation(ctx, own, v.Now()) })
 	if cardvault.ErrorCode(err) == cardvault.EConflict {
 		return fmt.Errorf("cannot finish the rotation to KEK version %d: %w; run cardvault keys rotate-master again with both master keys", own, err)
 	}

@@ -3,6 +3,7 @@ package vault
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 )
@@ -33,7 +34,9 @@ func (v *Vault) RotateData(ctx context.Context, accountID string, progress func(
 	}
 	nk := v.Keys.NewDataKey(accountID, cur.Version+1)
 	nk.CreatedAt = v.Now()
-	if err := v.store.AddDataKey(ctx, nk); err != nil {
+	rec := cardvault.AuditRecord{AccountID: accountID, Action: cardvault.AuditRotateData,
+		Detail: fmt.Sprintf("data_key_version=%d from=%d", nk.Version, cur.Version)}
+	if err := v.audited(ctx, rec, "", func(ctx context.Context) error { return v.store.AddDataKey(ctx, nk) }); err != nil {
 		return DataRotation{From: cur.Version}, fmt.Errorf("storing data key version %d: %w", nk.Version, err)
 	}
 	v.dks.Delete(accountID)
@@ -60,6 +63,12 @@ func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress fu
 		if err != nil || len(cards) == 0 {
 			return r, err
 		}
+		// A decrypting use is recorded before the numbers are decrypted.
+		if err := v.appendAudit(ctx, cardvault.AuditRecord{AccountID: accountID, Action: cardvault.AuditCardDecrypt,
+			Object: strconv.Itoa(len(cards)), Detail: "re-encrypt to data_key_version=" + strconv.Itoa(cur.Version) +
+				" first=" + cards[0].ID + " last=" + cards[len(cards)-1].ID}); err != nil {
+			return r, err
+		}
 		rs := make([]cardvault.Reseal, 0, len(cards))
 		for _, c := range cards {
 			dk, ok := old[c.KeyVersion]
@@ -81,7 +90,13 @@ func (v *Vault) ReencryptData(ctx context.Context, accountID string, progress fu
 			}
 			rs = append(rs, cardvault.Reseal{ID: c.ID, AccountID: accountID, Old: c.Sealed, New: sealed, KeyVersion: cur.Version})
 		}
-		n, err := v.store.Reseal(ctx, rs)
+		var n int
+		rec := cardvault.AuditRecord{AccountID: accountID, Action: cardvault.AuditRotateDataStep,
+			Detail: "data_key_version=" + strconv.Itoa(cur.Version)}
+		err = v.audited(ctx, rec, "", func(ctx context.Context) (err error) {
+			n, err = v.store.Reseal(ctx, rs)
+			return err
+		})
 		if err != nil {
 			return r, err
 		}

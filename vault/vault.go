@@ -33,15 +33,23 @@ type Vault struct {
 	Log      *slog.Logger
 	// Limiter limits requests per API key; nil allows everything.
 	Limiter *ratelimit.Limiter
+	// Actor is who the audit trail records for calls whose context names
+	// no caller (WithCaller): cardvault.ActorServer unless a command sets
+	// cardvault.ActorOperator.
+	Actor string
+	// AuditReads records reads of masked card data too (serve --audit-reads).
+	AuditReads bool
 
 	dks   sync.Map // account id → cachedDataKey (current)
 	fks   sync.Map // account id → cardvault.FingerprintKey
 	reads readGate // ReadsPerAccount
+	audit auditKeyState
 }
 
 // New returns a vault over a store and keyring.
 func New(s cardvault.Store, k *keys.Keyring, ttl time.Duration, log *slog.Logger) *Vault {
-	return &Vault{store: s, Keys: k, TokenTTL: ttl, Now: func() time.Time { return time.Now().UTC() }, Log: log}
+	return &Vault{store: s, Keys: k, TokenTTL: ttl, Now: func() time.Time { return time.Now().UTC() }, Log: log,
+		Actor: cardvault.ActorServer}
 }
 
 // Credentials are the keys of a new account, shown once.
@@ -79,7 +87,9 @@ func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, e
 			cr.Live = pair
 		}
 	}
-	if err := v.store.CreateAccount(ctx, a, dk, fk, recs); err != nil {
+	err := v.audited(ctx, cardvault.AuditRecord{AccountID: a.ID, Action: cardvault.AuditAccountCreate}, a.ID,
+		func(ctx context.Context) error { return v.store.CreateAccount(ctx, a, dk, fk, recs) })
+	if err != nil {
 		return nil, err
 	}
 	return cr, nil
@@ -185,7 +195,8 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 	}
 	t := &cardvault.Token{ID: cardvault.NewID(cardvault.PrefixToken, s.Mode, c.CreatedAt), AccountID: s.AccountID,
 		Mode: s.Mode, CreatedAt: c.CreatedAt, Card: c}
-	if err := v.store.CreateToken(ctx, t); err != nil {
+	rec := cardvault.AuditRecord{AccountID: s.AccountID, Mode: s.Mode, Action: cardvault.AuditTokenCreate, Detail: "card=" + c.ID}
+	if err := v.audited(ctx, rec, t.ID, func(ctx context.Context) error { return v.store.CreateToken(ctx, t) }); err != nil {
 		return nil, err
 	}
 	return t, nil
@@ -201,14 +212,17 @@ func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardv
 	if t.Expired(v.Now(), v.TokenTTL) {
 		return nil, cardvault.NotFound("token", id)
 	}
-	return t, nil
+	return t, v.auditRead(ctx, s, cardvault.AuditTokenRead, t.ID, "")
 }
 
 // UpdateCustomer is Store.UpdateCustomer with u.Now set from the vault's
 // clock: the store never receives a time the vault did not read.
 func (v *Vault) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, u cardvault.CustomerUpdate) error {
 	u.Now = v.Now()
-	return v.store.UpdateCustomer(ctx, s, id, u)
+	rec := cardvault.AuditRecord{AccountID: s.AccountID, Mode: s.Mode, Action: cardvault.AuditCustomerUpdate, Detail: customerChange(u)}
+	return v.audited(ctx, rec, auditID(cardvault.PrefixCustomer, id), func(ctx context.Context) error {
+		return v.store.UpdateCustomer(ctx, s, id, u)
+	})
 }
 
 // Attach returns the attach request for a token id at the current time.
@@ -225,16 +239,24 @@ func (v *Vault) CreateCustomer(ctx context.Context, s cardvault.Scope, c *cardva
 		c.Metadata = []byte("{}")
 	}
 	var att *cardvault.Attach
+	rec := cardvault.AuditRecord{AccountID: s.AccountID, Mode: s.Mode, Action: cardvault.AuditCustomerCreate}
 	if tokenID != "" {
 		att = v.Attach(tokenID)
+		rec.Detail = "attach=" + auditID(cardvault.PrefixToken, tokenID)
 	}
-	return v.store.CreateCustomer(ctx, c, att)
+	return v.audited(ctx, rec, c.ID, func(ctx context.Context) error { return v.store.CreateCustomer(ctx, c, att) })
 }
 
 // Purge runs the token janitor once and returns how many cards it destroyed.
 func (v *Vault) Purge(ctx context.Context) (int, error) {
 	now := v.Now()
-	return v.store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
+	var n int
+	err := v.audited(ctx, cardvault.AuditRecord{Action: cardvault.AuditTokenPurge, Actor: cardvault.ActorJanitor}, "",
+		func(ctx context.Context) (err error) {
+			n, err = v.store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
+			return err
+		})
+	return n, err
 }
 
 // RunJanitor purges expired tokens every interval until ctx ends.

@@ -42,6 +42,7 @@ func (c *RotateMasterCmd) Run(ctx context.Context, log *slog.Logger, st *Store) 
 	}
 	defer store.Close()
 	v := vault.New(store, kr, time.Hour, log)
+	v.Actor = cardvault.ActorOperator
 	if c.Finish {
 		if err := v.CheckMasterKey(ctx); err != nil {
 			return err
@@ -127,6 +128,7 @@ type kekStatusJSON struct {
 	DataKeys        int    `json:"data_keys"`
 	FingerprintKeys int    `json:"fingerprint_keys"`
 	APISecrets      int    `json:"api_secrets"`
+	AuditKeys       int    `json:"audit_keys"` // 0 or 1: the store's audit key
 }
 
 type dataKeyJSON struct {
@@ -167,9 +169,9 @@ func (c *KeyStatusCmd) Run(ctx context.Context, log *slog.Logger, st *Store) err
 	if out.Rotating {
 		fmt.Print(" (a rotation to it is under way: finish it with cardvault keys rotate-master --finish)")
 	}
-	fmt.Printf("\n\n%-7s  %-8s  %-9s  %-16s  %s\n", "KEK", "STATE", "DATA KEYS", "FINGERPRINT KEYS", "API SECRETS")
+	fmt.Printf("\n\n%-7s  %-8s  %-9s  %-16s  %-11s  %s\n", "KEK", "STATE", "DATA KEYS", "FINGERPRINT KEYS", "API SECRETS", "AUDIT KEY")
 	for _, k := range out.KEKs {
-		fmt.Printf("%-7d  %-8s  %-9d  %-16d  %d\n", k.Version, k.State, k.DataKeys, k.FingerprintKeys, k.APISecrets)
+		fmt.Printf("%-7d  %-8s  %-9d  %-16d  %-11d  %d\n", k.Version, k.State, k.DataKeys, k.FingerprintKeys, k.APISecrets, k.AuditKeys)
 	}
 	fmt.Printf("\n%-27s  %-8s  %s\n", "ACCOUNT", "DATA KEY", "CARDS")
 	for _, a := range out.Accounts {
@@ -189,7 +191,8 @@ func statusJSON(ks cardvault.KeyStatus) keyStatusJSON {
 		}
 	}
 	for _, k := range ks.KEKs {
-		j := kekStatusJSON{Version: k.Version, DataKeys: k.DataKeys, FingerprintKeys: k.FingerprintKeys, APISecrets: k.Seals}
+		j := kekStatusJSON{Version: k.Version, DataKeys: k.DataKeys, FingerprintKeys: k.FingerprintKeys, APISecrets: k.Seals,
+			AuditKeys: k.AuditKeys}
 		switch {
 		case k.Rec == nil:
 			j.State = "legacy"

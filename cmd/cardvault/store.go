@@ -315,6 +315,7 @@ func (s *Store) openVault(ctx context.Context, log *slog.Logger, mode openMode) 
 		return nil, nil, err
 	}
 	v = vault.New(store, kr, time.Hour, log)
+	v.Actor = cardvault.ActorOperator
 	if err := v.CheckMasterKey(ctx); err != nil {
 		store.Close()
 		return nil, nil, err
