@@ -258,7 +258,16 @@ func databaseOutage(t *testing.T, c *pgCluster, outage, restore func()) {
 			}
 			continue
 		}
-		if x.start.Before(downFrom) || x.start.After(upFrom) {
+		if x.start.Before(downFrom) {
+			// In flight when the database went: answered within downAnswer
+			// of that (a success is an acknowledged write, read back below).
+			if x.end.Sub(downFrom) > downAnswer {
+				fail("instance %d, %s %s in flight when the database went: answered %v later (%d %v), want at most %v",
+					x.inst, x.method, x.path, x.end.Sub(downFrom).Round(time.Millisecond), x.status, x.err, downAnswer)
+			}
+			continue
+		}
+		if x.start.After(upFrom) {
 			continue
 		}
 		d := x.end.Sub(x.start)
