@@ -24,13 +24,21 @@ func (s *Server) authenticate(r *http.Request) (*call, error) {
 	scheme, _, _ := strings.Cut(h, " ")
 	switch {
 	case h == "":
-		return nil, errMissingAuth
+		return nil, s.fail(r, nil, vault.AuthNoKey, errMissingAuth)
 	case strings.EqualFold(scheme, "Basic"):
 		return s.basicAuth(r)
 	case strings.EqualFold(scheme, "ChargeOver"):
 		return s.signatureAuth(r, h)
 	}
-	return nil, errMissingAuth
+	return nil, s.fail(r, nil, vault.AuthNoKey, errMissingAuth)
+}
+
+// fail records an authentication failure in the audit trail (vault.AuthFailed:
+// key is the presented key's record when it was found, reason one of
+// vault.Auth*) and returns err, the answer.
+func (s *Server) fail(r *http.Request, key *cardvault.APIKey, reason string, err error) error {
+	s.v.AuthFailed(r.Context(), key, reason)
+	return err
 }
 
 // basicAuth accepts public key as user name and secret key as password, both
@@ -38,7 +46,7 @@ func (s *Server) authenticate(r *http.Request) (*call, error) {
 func (s *Server) basicAuth(r *http.Request) (*call, error) {
 	user, pass, ok := r.BasicAuth()
 	if !ok {
-		return nil, errCredentials
+		return nil, s.fail(r, nil, vault.AuthNoKey, errCredentials)
 	}
 	pub, err := s.key(r, user, cardvault.PublicKey)
 	if err != nil {
@@ -49,12 +57,12 @@ func (s *Server) basicAuth(r *http.Request) (*call, error) {
 		return nil, err
 	}
 	if pub.AccountID != sec.AccountID || pub.Mode != sec.Mode {
-		return nil, errCredentials
+		return nil, s.fail(r, sec, vault.AuthMismatch, errCredentials)
 	}
 	if err := s.v.Allow(vault.Server, pub, ""); err != nil {
 		return nil, err
 	}
-	return &call{scope: pub.Scope()}, nil
+	return &call{scope: pub.Scope(), key: sec}, nil
 }
 
 // key looks a presented key up and checks its kind.
@@ -62,11 +70,11 @@ func (s *Server) key(r *http.Request, key string, kind cardvault.KeyKind) (*card
 	rec, err := s.v.Authenticate(r.Context(), cardvault.NewSecret(key))
 	switch {
 	case cardvault.ErrorCode(err) == cardvault.EUnauthorized:
-		return nil, errCredentials
+		return nil, s.fail(r, nil, vault.AuthUnknownKey, errCredentials)
 	case err != nil:
 		return nil, err
 	case rec.Kind != kind:
-		return nil, errCredentials
+		return nil, s.fail(r, rec, vault.AuthWrongKind, errCredentials)
 	}
 	return rec, nil
 }
@@ -86,7 +94,7 @@ func (s *Server) key(r *http.Request, key string, kind cardvault.KeyKind) (*card
 func (s *Server) signatureAuth(r *http.Request, header string) (_ *call, err error) {
 	sig, err := parseSignatureHeader(header)
 	if err != nil {
-		return nil, errSignature
+		return nil, s.fail(r, nil, vault.AuthBadSignature, errSignature)
 	}
 	rec, err := s.key(r, sig.publicKey, cardvault.PublicKey)
 	if err != nil {
@@ -97,9 +105,9 @@ func (s *Server) signatureAuth(r *http.Request, header string) (_ *call, err err
 	}
 	now := s.v.Now()
 	if d := now.Unix() - sig.timestamp; d > maxClockSkew || d < -maxClockSkew {
-		return nil, errTimestamp
+		return nil, s.fail(r, rec, vault.AuthBadTimestamp, errTimestamp)
 	}
-	c := &call{scope: rec.Scope()}
+	c := &call{scope: rec.Scope(), key: rec}
 	defer func() {
 		if err != nil {
 			c.done()
@@ -114,7 +122,7 @@ func (s *Server) signatureAuth(r *http.Request, header string) (_ *call, err err
 		return nil, cardvault.Internal("open secret key: %w", err)
 	}
 	if !verify(secret, sig, requestURLs(r), body) {
-		return nil, errSignature
+		return nil, s.fail(r, rec, vault.AuthBadSignature, errSignature)
 	}
 	if err := s.v.Allow(vault.Server, rec, ""); err != nil {
 		return nil, err
@@ -124,7 +132,7 @@ func (s *Server) signatureAuth(r *http.Request, header string) (_ *call, err err
 		return nil, err
 	}
 	if !fresh {
-		return nil, errNonce
+		return nil, s.fail(r, rec, vault.AuthReplayedNonce, errNonce)
 	}
 	return c, nil
 }

@@ -70,6 +70,7 @@ var objectKinds = map[string]string{"creditcard": "card", "customer": "customer"
 // was already read to check the signature.
 type call struct {
 	scope    cardvault.Scope
+	key      *cardvault.APIKey // the key the call acts as (the audit trail's actor)
 	target   target
 	body     []byte
 	bodyRead bool
@@ -108,12 +109,15 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		httpx.SetRoute(r, "chargeover:"+t.pattern())
 	}
+	r = r.WithContext(vault.WithCaller(r.Context(), vault.Caller{RequestID: httpx.InfoFrom(r.Context()).ID,
+		ClientAddr: httpx.ClientIP(r)}))
 	c, err := s.authenticate(r)
 	if err != nil {
 		s.writeError(w, r, "", err)
 		return
 	}
 	defer c.done()
+	r = r.WithContext(vault.WithKey(r.Context(), c.key))
 	if err := s.check(&t, routed); err != nil {
 		s.writeError(w, r, "", err)
 		return

@@ -102,6 +102,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	} else {
 		httpx.SetRoute(r, "omise:unmatched")
 	}
+	r = r.WithContext(vault.WithCaller(r.Context(), vault.Caller{RequestID: httpx.InfoFrom(r.Context()).ID,
+		ClientAddr: httpx.ClientIP(r)}))
 	key, err := s.authenticate(r)
 	if err == nil {
 		err = s.allow(r, key)
@@ -110,7 +112,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	r = r.WithContext(context.WithValue(r.Context(), keyCtx{}, key))
+	r = r.WithContext(vault.WithKey(context.WithValue(r.Context(), keyCtx{}, key), key))
 	if !routed {
 		s.writeError(w, r, errPathNotFound)
 		return
@@ -123,11 +125,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) authenticate(r *http.Request) (*cardvault.APIKey, error) {
 	user, _, ok := r.BasicAuth()
 	if !ok {
+		s.v.AuthFailed(r.Context(), nil, vault.AuthNoKey)
 		return nil, errAuth
 	}
 	rec, err := s.v.Authenticate(r.Context(), cardvault.NewSecret(user))
 	if err != nil {
 		if cardvault.ErrorCode(err) == cardvault.EUnauthorized {
+			s.v.AuthFailed(r.Context(), nil, vault.AuthUnknownKey)
 			return nil, errAuth
 		}
 		return nil, err
@@ -137,6 +141,7 @@ func (s *Server) authenticate(r *http.Request) (*cardvault.APIKey, error) {
 		want = cardvault.PublicKey
 	}
 	if rec.Kind != want {
+		s.v.AuthFailed(r.Context(), rec, vault.AuthWrongKind)
 		return nil, errAuth
 	}
 	return rec, nil

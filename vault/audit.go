@@ -109,6 +109,23 @@ func (v *Vault) AuditChain(ctx context.Context) (cardvault.AuditChain, error) {
 	return nil, cardvault.Internal("the store's audit key could neither be read nor made")
 }
 
+// existingChain is AuditChain that makes no key (ENotFound when the store
+// has none).
+func (v *Vault) existingChain(ctx context.Context) (cardvault.AuditChain, error) {
+	if c := v.audit.chain.Load(); c != nil {
+		return *c, nil
+	}
+	ak, err := v.store.AuditKey(ctx)
+	if err != nil {
+		return nil, err
+	}
+	chain, err := v.Keys.AuditChain(ak)
+	if err != nil {
+		return nil, cardvault.Internal("the audit key does not open: %w", err)
+	}
+	return chain, nil
+}
+
 // record fills in rec's time and who acts, from the vault's clock and ctx's
 // Caller; Result defaults to ok.
 func (v *Vault) record(ctx context.Context, rec cardvault.AuditRecord) cardvault.AuditRecord {
@@ -238,14 +255,22 @@ const auditVerifyPage = 500
 // VerifyAudit walks the whole chain, in pages, from its anchor (or record
 // 1): each record must follow the one before without a gap and carry the MAC
 // over it and the previous MAC. It returns an *AuditBreak naming the first
-// record that does not.
+// record that does not. It writes nothing: a store without an audit key
+// (never written to since it had one) verifies if it has no records either.
 func (v *Vault) VerifyAudit(ctx context.Context) (AuditSummary, error) {
 	var sum AuditSummary
-	chain, err := v.AuditChain(ctx)
+	a, err := v.store.AuditAnchor(ctx)
 	if err != nil {
 		return sum, err
 	}
-	a, err := v.store.AuditAnchor(ctx)
+	chain, err := v.existingChain(ctx)
+	if cardvault.ErrorCode(err) == cardvault.ENotFound {
+		recs, rerr := v.store.AuditRecords(ctx, cardvault.AuditFilter{Limit: 1})
+		if rerr != nil || (len(recs) == 0 && a.Seq == 0) {
+			return sum, rerr
+		}
+		return sum, &AuditBreak{Seq: a.Seq + 1, Reason: "the store has audit records but no audit key"}
+	}
 	if err != nil {
 		return sum, err
 	}

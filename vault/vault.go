@@ -39,6 +39,9 @@ type Vault struct {
 	Actor string
 	// AuditReads records reads of masked card data too (serve --audit-reads).
 	AuditReads bool
+	// AuditRetention, if positive, is how long the janitor keeps audit
+	// records (serve --audit-retention); 0 keeps them for ever.
+	AuditRetention time.Duration
 
 	dks   sync.Map // account id → cachedDataKey (current)
 	fks   sync.Map // account id → cardvault.FingerprintKey
@@ -251,7 +254,7 @@ func (v *Vault) CreateCustomer(ctx context.Context, s cardvault.Scope, c *cardva
 func (v *Vault) Purge(ctx context.Context) (int, error) {
 	now := v.Now()
 	var n int
-	err := v.audited(ctx, cardvault.AuditRecord{Action: cardvault.AuditTokenPurge, Actor: cardvault.ActorJanitor}, "",
+	err := v.audited(ctx, cardvault.AuditRecord{Action: cardvault.AuditTokenPurge}, "",
 		func(ctx context.Context) (err error) {
 			n, err = v.store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
 			return err
@@ -259,15 +262,25 @@ func (v *Vault) Purge(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// RunJanitor purges expired tokens every interval until ctx ends.
+// RunJanitor purges expired tokens, and audit records older than
+// AuditRetention, every interval until ctx ends.
 func (v *Vault) RunJanitor(ctx context.Context, interval time.Duration) {
 	t := time.NewTicker(interval)
 	defer t.Stop()
+	ctx = WithCaller(ctx, Caller{Actor: cardvault.ActorJanitor})
 	for {
 		if n, err := v.Purge(ctx); err != nil && ctx.Err() == nil {
 			v.Log.Error("token janitor", "err", err)
 		} else if n > 0 {
 			v.Log.Info("token janitor purged expired card data", "cards", n)
+		}
+		if v.AuditRetention > 0 {
+			if n, err := v.PruneAudit(ctx, v.AuditRetention); err != nil && ctx.Err() == nil {
+				v.Log.Error("audit retention", "err", err)
+			} else if n > 0 {
+				v.Log.Info("audit retention deleted records older than the retention period", "records", n,
+					"retention", v.AuditRetention.String())
+			}
 		}
 		select {
 		case <-ctx.Done():
