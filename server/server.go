@@ -1,5 +1,6 @@
 // Package server puts cardvault's HTTP dialects behind one address: /healthz,
-// GET / (what this server is), /api/… for the ChargeOver dialect and
+// GET / (what this server is), the browser's /provider page and scripts
+// (package browser), /api/… for the ChargeOver dialect and
 // everything else for the Omise dialect, with the access log, the request deadline, timeouts and graceful
 // shutdown.
 package server
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cardvault/cardvault/browser"
 	"github.com/cardvault/cardvault/chargeoverapi"
 	"github.com/cardvault/cardvault/internal/httpx"
 	"github.com/cardvault/cardvault/omiseapi"
@@ -50,6 +52,7 @@ func handler(v *vault.Vault, log *slog.Logger, timeout time.Duration) http.Handl
 		case r.URL.Path == "/" && (r.Method == http.MethodGet || r.Method == http.MethodHead):
 			serveRoot(w, r)
 		case serveOpenAPI(w, r):
+		case browser.Serve(w, r): // /provider, /js/…: no auth, frameable (docs/BROWSER.md)
 		case isChargeOver(r.URL.Path):
 			chargeover.ServeHTTP(w, r)
 		default:
