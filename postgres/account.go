@@ -43,7 +43,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 				return err
 			}
 		}
-		return nil
+		return appendAudit(ctx, tx, a.ID)
 	})
 }
 
@@ -72,6 +72,8 @@ func lockAccount(ctx context.Context, tx pgx.Tx, id string) error {
 
 // CountAccounts returns the number of accounts.
 func (db *DB) CountAccounts(ctx context.Context) (int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var n int
 	err := db.pool.QueryRow(ctx, `SELECT count(*) FROM accounts`).Scan(&n)
 	return n, db.fail(ctx, "CountAccounts", err)
@@ -92,6 +94,8 @@ func (db *DB) Accounts(ctx context.Context) ([]*cardvault.Account, error) {
 
 // APIKey returns the key record with the given hash (ENotFound).
 func (db *DB) APIKey(ctx context.Context, hash [32]byte) (*cardvault.APIKey, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	k := cardvault.APIKey{Hash: hash}
 	var created int64
 	err := db.pool.QueryRow(ctx, `SELECT account_id, mode, kind, sealed_secret, secret_scheme, secret_kek_version,

@@ -90,6 +90,6 @@ func (db *DB) ReplaceSecretKey(ctx context.Context, secret cardvault.APIKey, sea
 				return err
 			}
 		}
-		return nil
+		return appendAudit(ctx, tx, "")
 	})
 }

@@ -82,6 +82,8 @@ func forUpdate(lock bool) string {
 
 // Card returns a stored card of a customer (ENotFound: customer or card).
 func (db *DB) Card(ctx context.Context, s cardvault.Scope, customerID, cardID string) (*cardvault.Card, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var c *cardvault.Card
 	err := db.readTx(ctx, "Card", func(tx pgx.Tx) error {
 		if _, err := customerByRef(ctx, tx, s, cardvault.Ref{ID: customerID}, false); err != nil {
@@ -97,6 +99,8 @@ func (db *DB) Card(ctx context.Context, s cardvault.Scope, customerID, cardID st
 // ListCards returns a page of a customer's cards and the count in the
 // window, from one snapshot.
 func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID string, p cardvault.ListParams) ([]*cardvault.Card, int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var cards []*cardvault.Card
 	var total int
 	err := db.readTx(ctx, "ListCards", func(tx pgx.Tx) error {
@@ -122,6 +126,8 @@ func (db *DB) ListCards(ctx context.Context, s cardvault.Scope, customerID strin
 
 // UpdateCard applies u to a stored card, holding the customer's row.
 func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, cardID string, u cardvault.CardUpdate) (*cardvault.Card, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("UpdateCard", u.Now); err != nil {
 		return nil, err
 	}
@@ -142,7 +148,7 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 			return err
 		}
 		out = c
-		return nil
+		return appendAudit(ctx, tx, c.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -154,6 +160,8 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 // needed. The card's customer is locked before the card is read again and
 // deleted, as every write to a customer's cards locks it first.
 func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID string, ref cardvault.Ref) (*cardvault.Card, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var c *cardvault.Card
 	err := db.write(ctx, "DeleteCard", func(ctx context.Context, tx pgx.Tx) error {
 		c = nil
@@ -180,7 +188,10 @@ func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID stri
 			return err
 		}
 		c = found
-		return promoteDefault(ctx, tx, found.CustomerID, found.ID)
+		if err := promoteDefault(ctx, tx, found.CustomerID, found.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, found.ID)
 	})
 	if err != nil {
 		return nil, err

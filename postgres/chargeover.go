@@ -12,6 +12,8 @@ import (
 
 // CardByRef returns a stored card by any identity (ENotFound).
 func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Card, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	c, err := cardByRef(ctx, db.pool, s, "", ref)
 	return c, db.fail(ctx, "CardByRef", err)
 }
@@ -21,6 +23,8 @@ func (db *DB) CardByRef(ctx context.Context, s cardvault.Scope, ref cardvault.Re
 // row: two requests storing one number for one customer at once (on any
 // instances) make one card.
 func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvault.Ref, c *cardvault.Card, m cardvault.CardMerge) (*cardvault.Card, bool, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("StoreCard", c.CreatedAt, c.ModifiedAt); err != nil {
 		return nil, false, err
 	}
@@ -41,7 +45,7 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 				return err
 			}
 			out = merged
-			return nil
+			return appendAudit(ctx, tx, merged.ID)
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
 			return err
@@ -54,11 +58,12 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 			return err
 		}
 		out, created = c, true
-		if cust.DefaultCard != "" {
-			return nil
+		if cust.DefaultCard == "" {
+			if _, err := tx.Exec(ctx, `UPDATE customers SET default_card = $1 WHERE id = $2`, c.ID, cust.ID); err != nil {
+				return err
+			}
 		}
-		_, err = tx.Exec(ctx, `UPDATE customers SET default_card = $1 WHERE id = $2`, c.ID, cust.ID)
-		return err
+		return appendAudit(ctx, tx, c.ID)
 	})
 	if err != nil {
 		return nil, false, err
@@ -68,6 +73,8 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 
 // QueryCards returns stored cards matching a ChargeOver query.
 func (db *DB) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Card, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	text, args, err := cardsQuery(s, q)
 	if err != nil {
 		return nil, cardvault.Internal("%w", err)
@@ -78,11 +85,15 @@ func (db *DB) QueryCards(ctx context.Context, s cardvault.Scope, q query.Query) 
 
 // CountCards counts stored cards matching ChargeOver conditions.
 func (db *DB) CountCards(ctx context.Context, s cardvault.Scope, conds []query.Cond) (int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	return db.count(ctx, "CountCards", countCardsQuery, s, conds)
 }
 
 // QueryCustomers returns customers matching a ChargeOver query.
 func (db *DB) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Query) ([]*cardvault.Customer, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	text, args, err := customersQuery(s, q)
 	if err != nil {
 		return nil, cardvault.Internal("%w", err)
@@ -93,6 +104,8 @@ func (db *DB) QueryCustomers(ctx context.Context, s cardvault.Scope, q query.Que
 
 // CountCustomers counts customers matching ChargeOver conditions.
 func (db *DB) CountCustomers(ctx context.Context, s cardvault.Scope, conds []query.Cond) (int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	return db.count(ctx, "CountCustomers", countCustomersQuery, s, conds)
 }
 
@@ -138,6 +151,8 @@ func countCustomersQuery(s cardvault.Scope, conds []query.Cond) (string, []any, 
 // notBefore. The insert of a nonce another instance is recording at the same
 // moment waits for that instance's commit and then inserts nothing.
 func (db *DB) UseNonce(ctx context.Context, keyHash [32]byte, nonce string, now, notBefore time.Time) (bool, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("UseNonce", now, notBefore); err != nil {
 		return false, err
 	}

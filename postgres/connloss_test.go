@@ -3,7 +3,6 @@ package postgres
 import (
 	"bytes"
 	"errors"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -27,6 +26,8 @@ type proxy struct {
 	mu    sync.Mutex
 	ln    net.Listener
 	conns []net.Conn
+
+	gate sync.RWMutex // held for writing while frozen: no byte passes
 }
 
 func startProxy(t *testing.T, target string) *proxy {
@@ -66,10 +67,34 @@ func (p *proxy) forward(c net.Conn) {
 	p.mu.Lock()
 	p.conns = append(p.conns, c, s)
 	p.mu.Unlock()
-	go func() { _, _ = io.Copy(s, c); s.Close() }()
-	_, _ = io.Copy(c, s)
+	go func() { p.copy(s, c); s.Close() }()
+	p.copy(c, s)
 	c.Close()
 }
+
+// copy forwards src to dst, holding what it read while the proxy is frozen.
+func (p *proxy) copy(dst, src net.Conn) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 {
+			p.gate.RLock()
+			_, werr := dst.Write(buf[:n])
+			p.gate.RUnlock()
+			if werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// freeze stops every byte in both directions without closing anything, as
+// a hung database host or a network partition does; thaw lets them pass.
+func (p *proxy) freeze() { p.gate.Lock() }
+func (p *proxy) thaw()   { p.gate.Unlock() }
 
 // cut closes the listener and every forwarded connection.
 func (p *proxy) cut() {
@@ -230,5 +255,80 @@ func TestSilentServer(t *testing.T) {
 	}
 	if took := time.Since(start); took > 3*defaultConnectTimeout {
 		t.Errorf("Open of a silent server failed after %v, want within about %v", took, defaultConnectTimeout)
+	}
+}
+
+// TestFrozenDatabase: with the database silent (connections open, nothing
+// answered), every method on a request's path fails within opTimeout as
+// unavailable, naming no host, port or driver text; once it answers again
+// the store serves without being reopened.
+func TestFrozenDatabase(t *testing.T) {
+	dsn := FreshSchema(t, BaseURL(t))
+	u, err := url.Parse(dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, u.Host)
+	u.Host = p.addr
+	db := MustOpen(t, u.String(), Logger(slog.New(slog.DiscardHandler)))
+	v, clock := storetest.MustVault(t, db)
+	cr := storetest.MustAccount(t, v)
+	s := cardvault.Scope{AccountID: cr.ID, Mode: cardvault.Test}
+	tok := storetest.MustToken(t, v, s, storetest.Visa)
+	now := clock.Now()
+
+	p.freeze()
+	frozen := true
+	defer func() {
+		if frozen {
+			p.thaw()
+		}
+	}()
+	_, port, _ := net.SplitHostPort(p.addr)
+	calls := map[string]func() error{
+		"Ping":  func() error { return db.Ping(t.Context()) },
+		"Token": func() error { _, err := db.Token(t.Context(), s, tok.ID); return err },
+		"CreateCustomer": func() error {
+			c := &cardvault.Customer{ID: "cust_y", AccountID: s.AccountID, Mode: s.Mode, Token: "t", Metadata: []byte("{}"),
+				CreatedAt: now, ModifiedAt: now}
+			return db.CreateCustomer(t.Context(), c, &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: now.Add(-time.Hour)})
+		},
+		"ListCustomers": func() error {
+			_, _, err := db.ListCustomers(t.Context(), s, cardvault.ListParams{Limit: 10, To: now})
+			return err
+		},
+	}
+	var wg sync.WaitGroup
+	for name, call := range calls {
+		wg.Go(func() {
+			start := time.Now()
+			err := call()
+			if took := time.Since(start); took > opTimeout+time.Second {
+				t.Errorf("%s with the database frozen took %v, want about %v", name, took, opTimeout)
+			}
+			if cardvault.ErrorCode(err) != cardvault.EInternal || !errors.Is(err, ErrUnavailable) {
+				t.Errorf("%s with the database frozen: %v; want an internal error wrapping ErrUnavailable", name, err)
+				return
+			}
+			for _, leak := range []string{"127.0.0.1", port, "pgconn", "pgx", "timeout:"} {
+				if strings.Contains(err.Error(), leak) {
+					t.Errorf("%s error %q contains %q", name, err, leak)
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	p.thaw()
+	frozen = false
+	deadline := time.Now().Add(10 * time.Second)
+	for db.Ping(t.Context()) != nil {
+		if time.Now().After(deadline) {
+			t.Fatal("the store does not answer within 10 s of the database answering again")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got, err := db.Token(t.Context(), s, tok.ID); err != nil || got.Used {
+		t.Errorf("Token after the database answered again: %v, %v; want the unused token", got, err)
 	}
 }

@@ -46,12 +46,16 @@ func customerByRef(ctx context.Context, q querier, s cardvault.Scope, ref cardva
 
 // Customer returns a customer by reference (ENotFound).
 func (db *DB) Customer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	c, err := customerByRef(ctx, db.pool, s, ref, false)
 	return c, db.fail(ctx, "Customer", err)
 }
 
 // CreateCustomer stores a customer and attaches a token first if att is set.
 func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *cardvault.Attach) error {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("CreateCustomer", append(attachTimes(att), c.CreatedAt, c.ModifiedAt)...); err != nil {
 		return err
 	}
@@ -79,15 +83,19 @@ func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *ca
 		if err != nil {
 			return classify(err, "external_key")
 		}
-		if att == nil {
-			return nil
+		if att != nil {
+			if err := attachToken(ctx, tx, c, att); err != nil {
+				return err
+			}
 		}
-		return attachToken(ctx, tx, c, att)
+		return appendAudit(ctx, tx, c.ID)
 	})
 }
 
 // UpdateCustomer applies u to a customer atomically, holding its row.
 func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, u cardvault.CustomerUpdate) error {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("UpdateCustomer", append(attachTimes(u.Attach), u.Now)...); err != nil {
 		return err
 	}
@@ -116,9 +124,11 @@ func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, 
 		if u.Metadata != nil {
 			c.Metadata = u.Metadata
 		}
-		_, err = tx.Exec(ctx, `UPDATE customers SET email = $1, description = $2, metadata = $3, default_card = $4,
-			modified_at = $5 WHERE id = $6`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID)
-		return err
+		if _, err = tx.Exec(ctx, `UPDATE customers SET email = $1, description = $2, metadata = $3, default_card = $4,
+			modified_at = $5 WHERE id = $6`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 }
 
@@ -132,6 +142,8 @@ func attachTimes(att *cardvault.Attach) []time.Time {
 
 // DeleteCustomer destroys a customer and its cards and returns it as it was.
 func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvault.Ref) (*cardvault.Customer, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var c *cardvault.Customer
 	err := db.write(ctx, "DeleteCustomer", func(ctx context.Context, tx pgx.Tx) error {
 		var err error
@@ -141,8 +153,10 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		if _, err := tx.Exec(ctx, `DELETE FROM cards WHERE customer_id = $1`, c.ID); err != nil {
 			return err
 		}
-		_, err = tx.Exec(ctx, `DELETE FROM customers WHERE id = $1`, c.ID)
-		return err
+		if _, err = tx.Exec(ctx, `DELETE FROM customers WHERE id = $1`, c.ID); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, c.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -153,6 +167,8 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 // ListCustomers returns a page of customers and the count in the window,
 // from one snapshot.
 func (db *DB) ListCustomers(ctx context.Context, s cardvault.Scope, p cardvault.ListParams) ([]*cardvault.Customer, int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var cs []*cardvault.Customer
 	var total int
 	err := db.readTx(ctx, "ListCustomers", func(tx pgx.Tx) error {
@@ -183,6 +199,8 @@ func listCustomers(ctx context.Context, tx pgx.Tx, s cardvault.Scope, p cardvaul
 // page, the page cp of its cards and their number in cp's window: three
 // queries of one snapshot, whatever the page size.
 func (db *DB) ListCustomersWithCards(ctx context.Context, s cardvault.Scope, p, cp cardvault.ListParams) ([]cardvault.CustomerCards, int, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	var out []cardvault.CustomerCards
 	var total int
 	err := db.readTx(ctx, "ListCustomersWithCards", func(tx pgx.Tx) error {

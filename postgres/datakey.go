@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 	"github.com/jackc/pgx/v5"
@@ -39,11 +40,15 @@ func insertFingerprintKey(ctx context.Context, tx pgx.Tx, fk cardvault.Fingerpri
 
 // DataKey returns an account's wrapped data key of a version (ENotFound).
 func (db *DB) DataKey(ctx context.Context, accountID string, version int) (cardvault.DataKey, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	return db.dataKey(ctx, "DataKey", `SELECT `+dataKeyColumns+` FROM data_keys WHERE account_id = $1 AND version = $2`, accountID, version)
 }
 
 // CurrentDataKey returns an account's newest wrapped data key (ENotFound).
 func (db *DB) CurrentDataKey(ctx context.Context, accountID string) (cardvault.DataKey, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	return db.dataKey(ctx, "CurrentDataKey", `SELECT `+dataKeyColumns+` FROM data_keys WHERE account_id = $1
 		ORDER BY version DESC LIMIT 1`, accountID)
 }
@@ -65,6 +70,8 @@ func (db *DB) DataKeys(ctx context.Context, limit int) ([]cardvault.DataKey, err
 
 // FingerprintKey returns an account's wrapped fingerprint key (ENotFound).
 func (db *DB) FingerprintKey(ctx context.Context, accountID string) (cardvault.FingerprintKey, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	fk := cardvault.FingerprintKey{AccountID: accountID}
 	var created int64
 	err := db.pool.QueryRow(ctx, `SELECT wrapped, scheme, kek_version, created_at FROM fingerprint_keys
@@ -104,7 +111,10 @@ func (db *DB) AddDataKey(ctx context.Context, dk cardvault.DataKey) error {
 			return &cardvault.Error{Code: cardvault.EConflict, Field: "version",
 				Err: fmt.Errorf("data key version %d is not the next one (the newest is %d)", dk.Version, *newest)}
 		}
-		return insertDataKey(ctx, tx, dk)
+		if err := insertDataKey(ctx, tx, dk); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "")
 	})
 }
 
@@ -137,7 +147,10 @@ func (db *DB) Reseal(ctx context.Context, rs []cardvault.Reseal) (int, error) {
 			}
 			n += int(tag.RowsAffected())
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, strconv.Itoa(n))
 	})
 	return n, err
 }

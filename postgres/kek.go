@@ -62,9 +62,11 @@ func (db *DB) AddKEK(ctx context.Context, k cardvault.KEK) error {
 		if k.WrappedBy != 0 {
 			wrappedBy = k.WrappedBy
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO kek_versions (version, check_value, wrapped, wrapped_by, created_at)
-			VALUES ($1, $2, $3, $4, $5)`, k.Version, k.Check, k.Wrapped, wrappedBy, ms(k.CreatedAt))
-		return classify(err, "check_value")
+		if _, err := tx.Exec(ctx, `INSERT INTO kek_versions (version, check_value, wrapped, wrapped_by, created_at)
+			VALUES ($1, $2, $3, $4, $5)`, k.Version, k.Check, k.Wrapped, wrappedBy, ms(k.CreatedAt)); err != nil {
+			return classify(err, "check_value")
+		}
+		return appendAudit(ctx, tx, "")
 	})
 }
 
@@ -85,6 +87,7 @@ func (db *DB) FinishRotation(ctx context.Context, v int, at time.Time) error {
 			(SELECT count(*) FROM data_keys WHERE NOT (scheme = $1 AND kek_version = $2)) +
 			(SELECT count(*) FROM fingerprint_keys WHERE NOT (scheme = $1 AND kek_version = $2)) +
 			(SELECT count(*) FROM api_keys WHERE sealed_secret IS NOT NULL AND NOT (secret_scheme = $1 AND secret_kek_version = $2)) +
+			(SELECT count(*) FROM audit_key WHERE NOT (scheme = $1 AND kek_version = $2)) +
 			(SELECT count(*) FROM accounts WHERE id NOT IN (SELECT account_id FROM fingerprint_keys))`,
 			schemeKEK, v).Scan(&left); err != nil {
 			return err
@@ -105,8 +108,10 @@ func (db *DB) FinishRotation(ctx context.Context, v int, at time.Time) error {
 			WHERE version = $1 AND wrapped IS NOT NULL`, v); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE kek_versions SET retired_at = $1 WHERE version < $2 AND retired_at IS NULL`, ms(at), v)
-		return err
+		if _, err := tx.Exec(ctx, `UPDATE kek_versions SET retired_at = $1 WHERE version < $2 AND retired_at IS NULL`, ms(at), v); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, "")
 	})
 }
 
@@ -143,7 +148,8 @@ func keyStatus(ctx context.Context, q querier) (cardvault.KeyStatus, error) {
 	rows, err := q.Query(ctx, `
 		SELECT 0, kek_version, count(*) FROM data_keys GROUP BY kek_version
 		UNION ALL SELECT 1, kek_version, count(*) FROM fingerprint_keys GROUP BY kek_version
-		UNION ALL SELECT 2, secret_kek_version, count(*) FROM api_keys WHERE sealed_secret IS NOT NULL GROUP BY secret_kek_version`)
+		UNION ALL SELECT 2, secret_kek_version, count(*) FROM api_keys WHERE sealed_secret IS NOT NULL GROUP BY secret_kek_version
+		UNION ALL SELECT 3, kek_version, count(*) FROM audit_key GROUP BY kek_version`)
 	counts, err := collect(rows, err, func(r pgx.Row) (count, error) {
 		var c count
 		err := r.Scan(&c.kind, &c.v, &c.n)
@@ -159,6 +165,8 @@ func keyStatus(ctx context.Context, q querier) (cardvault.KeyStatus, error) {
 			s.DataKeys = c.n
 		case 1:
 			s.FingerprintKeys = c.n
+		case 3:
+			s.AuditKeys = c.n
 		default:
 			s.Seals = c.n
 		}

@@ -2,6 +2,8 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"strconv"
 
 	"github.com/cardvault/cardvault"
 	"github.com/jackc/pgx/v5"
@@ -25,7 +27,7 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 			return err
 		}
 		for _, step := range []func(context.Context, pgx.Tx, cardvault.KeyUpgrade, *int64) (int, error){
-			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys,
+			upgradeDataKeys, upgradeSecrets, upgradeFingerprintKeys, addFingerprintKeys, upgradeAuditKey,
 		} {
 			var limit *int64 // NULL: no limit
 			if u.Limit > 0 {
@@ -41,7 +43,10 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 			}
 			n += m
 		}
-		return nil
+		if n == 0 {
+			return nil
+		}
+		return appendAudit(ctx, tx, strconv.Itoa(n))
 	})
 	if err != nil {
 		return 0, err
@@ -54,6 +59,7 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 const staleKeys = `SELECT EXISTS (SELECT 1 FROM data_keys WHERE NOT (scheme = $1 AND kek_version = $2))
 	OR EXISTS (SELECT 1 FROM api_keys WHERE sealed_secret IS NOT NULL AND NOT (secret_scheme = $1 AND secret_kek_version = $2))
 	OR EXISTS (SELECT 1 FROM fingerprint_keys WHERE NOT (scheme = $1 AND kek_version = $2))
+	OR EXISTS (SELECT 1 FROM audit_key WHERE NOT (scheme = $1 AND kek_version = $2))
 	OR EXISTS (SELECT 1 FROM accounts WHERE id NOT IN (SELECT account_id FROM fingerprint_keys))`
 
 func upgradeDataKeys(ctx context.Context, tx pgx.Tx, u cardvault.KeyUpgrade, limit *int64) (int, error) {
@@ -171,4 +177,37 @@ func upgradedFingerprintKey(u cardvault.KeyUpgrade, fk cardvault.FingerprintKey)
 	}
 	nk.CreatedAt = fk.CreatedAt
 	return nk, nil
+}
+
+// upgradeAuditKey re-wraps the store's audit key if it is wrapped otherwise
+// than wanted.
+func upgradeAuditKey(ctx context.Context, tx pgx.Tx, u cardvault.KeyUpgrade, limit *int64) (int, error) {
+	if limit != nil && *limit == 0 {
+		return 0, nil
+	}
+	var k cardvault.AuditKey
+	var created int64
+	err := tx.QueryRow(ctx, `SELECT wrapped, scheme, kek_version, created_at FROM audit_key
+		WHERE id = 1 AND NOT (scheme = $1 AND kek_version = $2)`, u.Want.Scheme, u.Want.KEKVersion).
+		Scan(&k.Wrapped, &k.Wrap.Scheme, &k.Wrap.KEKVersion, &created)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if u.AuditKey == nil {
+		return 0, cardvault.Internal("postgres: UpgradeKeys: the audit key needs re-wrapping and KeyUpgrade.AuditKey is nil")
+	}
+	k.CreatedAt = fromMS(created)
+	nk, err := u.AuditKey(k)
+	if err != nil {
+		return 0, err
+	}
+	if nk.Wrap != u.Want || len(nk.Wrapped) == 0 {
+		return 0, cardvault.Internal("postgres: UpgradeKeys: audit key upgraded to another wrapping")
+	}
+	_, err = tx.Exec(ctx, `UPDATE audit_key SET wrapped = $1, scheme = $2, kek_version = $3 WHERE id = 1`,
+		nk.Wrapped, nk.Wrap.Scheme, nk.Wrap.KEKVersion)
+	return 1, err
 }

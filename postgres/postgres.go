@@ -36,10 +36,20 @@ import (
 // aborts it as a serialization failure (40001) or deadlock (40P01).
 const maxAttempts = 5
 
-// writeTimeout bounds a write transaction once it has begun. Its body and
-// commit do not follow the caller's context: a write that may already be
-// committed is not reported as failed because the client went away.
+// writeTimeout bounds a write transaction of any method: a batch of the
+// janitor, a step of a key rotation.
 const writeTimeout = 10 * time.Second
+
+// opTimeout bounds each method on a request's path (reads, tokenizing,
+// customers and cards, nonces, Ping): a database that stops answering
+// without closing its connections (a hung host, a network partition) fails
+// the request within it, as one that refuses them does at once. The
+// operators' and background methods (accounts, keys, the janitor, audit
+// retention) take longer work and have writeTimeout or the caller's context.
+const opTimeout = 1500 * time.Millisecond
+
+// errSlow is the cause of a context that opTimeout ended.
+var errSlow = errors.New("the database did not answer in time")
 
 // migrationLock names the advisory lock (with the schema) that serializes
 // the migrations of instances starting at once.
@@ -66,9 +76,10 @@ var migrations embed.FS
 
 // DB is a cardvault.Store on a PostgreSQL database.
 type DB struct {
-	pool   *pgxpool.Pool
-	log    *slog.Logger
-	closed atomic.Bool // Close was called: the pool's errors say so
+	pool      *pgxpool.Pool
+	log       *slog.Logger
+	opTimeout time.Duration // opTimeout; tests change it
+	closed    atomic.Bool   // Close was called: the pool's errors say so
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -104,7 +115,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	if !strings.Contains(dsn, "connect_timeout") {
 		cfg.ConnConfig.ConnectTimeout = defaultConnectTimeout
 	}
-	db := &DB{log: slog.Default()}
+	db := &DB{log: slog.Default(), opTimeout: opTimeout}
 	for _, o := range opts {
 		o(db)
 	}
@@ -196,6 +207,12 @@ func (db *DB) migrationTx(ctx context.Context, fn func(pgx.Tx) error) error {
 	})
 }
 
+// bounded returns ctx ending after db.opTimeout at the latest, with the
+// cause errSlow.
+func (db *DB) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, db.opTimeout, errSlow)
+}
+
 // querier is what read helpers need: the pool or a transaction.
 type querier interface {
 	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
@@ -209,8 +226,9 @@ type writeFunc func(ctx context.Context, tx pgx.Tx) error
 
 // write runs fn in a transaction and commits it, running it again when the
 // server aborts it as a serialization failure or deadlock. A write that
-// ctx ends before its transaction begins writes nothing and returns an error
-// wrapping ctx.Err(); once begun, it runs to its end (see writeTimeout).
+// ctx (or writeTimeout) ends rolls back and fails; one that ends during the
+// commit may have committed, and fails too: success is only ever answered
+// for a write that committed.
 func (db *DB) write(ctx context.Context, op string, fn writeFunc) error {
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -227,12 +245,12 @@ func (db *DB) write(ctx context.Context, op string, fn writeFunc) error {
 }
 
 func (db *DB) tryWrite(ctx context.Context, fn writeFunc) (err error) {
-	tx, err := db.pool.Begin(ctx)
+	wctx, cancel := context.WithTimeout(ctx, writeTimeout)
+	defer cancel()
+	tx, err := db.pool.Begin(wctx)
 	if err != nil {
 		return err
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), writeTimeout)
-	defer cancel()
 	defer func() {
 		if p := recover(); p != nil {
 			// The stack, not the panic value, which could hold request data.
@@ -285,6 +303,9 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		return nil
 	case errors.As(err, &de):
 		return err
+	case errors.Is(context.Cause(ctx), errSlow):
+		db.log.Error("postgres: database unavailable", "op", op, "err", errSlow, "after", db.opTimeout.String())
+		return &cardvault.Error{Code: cardvault.EInternal, Err: fmt.Errorf("postgres: %s: %w: %w", op, ErrUnavailable, errSlow)}
 	case ctx.Err() != nil:
 		return &cardvault.Error{Code: cardvault.EInternal, Err: fmt.Errorf("postgres: %s interrupted: %w", op, ctx.Err())}
 	case errors.Is(err, pgx.ErrNoRows):

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/cardvault/cardvault"
@@ -12,6 +13,8 @@ import (
 // CreateToken stores a token and its card. The token's expiry is fixed by
 // its created_at: every instance judges it by the same instant.
 func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	if err := needTimes("CreateToken", t.CreatedAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
 		return err
 	}
@@ -19,15 +22,19 @@ func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
 		}
-		_, err := tx.Exec(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
-			VALUES ($1, $2, $3, $4, false, $5)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt))
-		return err
+		if _, err := tx.Exec(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
+			VALUES ($1, $2, $3, $4, false, $5)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt)); err != nil {
+			return err
+		}
+		return appendAudit(ctx, tx, t.ID)
 	})
 }
 
 // Token returns a token with its card (ENotFound when unknown, purged or its
 // card is gone), in one query.
 func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
+	ctx, cancel := db.bounded(ctx)
+	defer cancel()
 	t := cardvault.Token{ID: id, AccountID: s.AccountID, Mode: s.Mode}
 	var created int64
 	row := db.pool.QueryRow(ctx, `SELECT tk.used, tk.token_created, `+cardColumns+` FROM cards
@@ -119,8 +126,10 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 		var seen, n int
 		err := db.write(ctx, "PurgeTokens", func(ctx context.Context, tx pgx.Tx) error {
 			var err error
-			seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore))
-			return err
+			if seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore)); err != nil || n == 0 {
+				return err
+			}
+			return appendAudit(ctx, tx, strconv.Itoa(n))
 		})
 		if err != nil {
 			return total, err
