@@ -3,13 +3,14 @@
 (function () {
   'use strict';
   var body = document.body;
+  var pkey = new URLSearchParams(location.search).get('pkey') || body.dataset.pkey;
   var tokenize;
   if (body.dataset.path === 'omise.js') {
     var omise = OmiseLike({ vaultUrl: body.dataset.vault });
-    omise.setPublicKey(body.dataset.pkey);
+    omise.setPublicKey(pkey);
     tokenize = function (card, cb) { omise.createToken('card', card, cb); };
   } else {
-    Cardvault.setPublicKey(body.dataset.pkey);
+    Cardvault.setPublicKey(pkey);
     tokenize = function (card, cb) { Cardvault.createToken('card', card, cb); };
     document.getElementById('cc-number').addEventListener('input', function (ev) {
       document.getElementById('brand').textContent = Cardvault.card.brand(ev.target.value);
