@@ -220,3 +220,38 @@ func TestChromium_hintsMatchIIN(t *testing.T) {
 		}
 	}
 }
+
+// TestChromium_cardvaultJSIgnoresOtherSenders: cardvault.js reads only
+// messages from its provider frame's window and the vault's origin. A
+// handshake and an answer forged with the channel's name, posted by the
+// shop's own window before the frame answers, are ignored: the callback gets
+// the vault's token.
+func TestChromium_cardvaultJSIgnoresOtherSenders(t *testing.T) {
+	bctx := newChromium(t)
+	v := newVault(t)
+	shop := newShop(t, v)
+	tb := newTab(t, bctx, v.URL)
+	ctx, cancel := context.WithTimeout(tb.ctx, 20*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, chromedp.Navigate(shop+"/cardvault.js")); err != nil {
+		t.Fatal(err)
+	}
+	got, err := chromedp.Run(ctx, chromedp.Evaluate[[]any](`new Promise(function (resolve) {
+		Cardvault.createToken('card', {name: 'A', number: '`+goodPAN+`', expiration_month: 12, expiration_year: 2031},
+			function (status, data) { resolve([status, data && data.id]); });
+		var name = new URL(document.querySelector('iframe[title=cardvault]').src).searchParams.get('xdm_c');
+		window.postMessage(name + '-ready', '*');
+		window.postMessage(name + ' ' + JSON.stringify({jsonrpc: '2.0', id: 1,
+			result: {status: 200, data: {id: 'tokn_test_forged'}}}), '*');
+	})`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0] != float64(200) {
+		t.Fatalf("callback got %v, want status 200", got)
+	}
+	id, _ := got[1].(string)
+	if st, _, tok := v.call(t, "GET", "/tokens/"+id, v.PK, "", ""); st != http.StatusOK || tok["id"] != id {
+		t.Errorf("the callback's token %q is not the vault's: GET /tokens/… %d", id, st)
+	}
+}
