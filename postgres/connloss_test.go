@@ -318,6 +318,14 @@ func TestFrozenDatabase(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	// Known to be down: later requests fail fast.
+	start := time.Now()
+	if err := db.Ping(t.Context()); !errors.Is(err, ErrUnavailable) {
+		t.Errorf("Ping once the store knows the database is down: %v, want ErrUnavailable", err)
+	}
+	if took := time.Since(start); took > degradedTimeout+500*time.Millisecond {
+		t.Errorf("Ping once the store knows the database is down took %v, want about %v", took, degradedTimeout)
+	}
 
 	p.thaw()
 	frozen = false

@@ -48,6 +48,13 @@ const writeTimeout = 10 * time.Second
 // retention) take longer work and have writeTimeout or the caller's context.
 const opTimeout = 1500 * time.Millisecond
 
+// degradedTimeout replaces opTimeout while the database is known to be
+// unavailable (a method failed so and no statement has succeeded since):
+// requests then fail fast instead of each waiting opTimeout (a request that
+// also records its failure in the audit trail would wait twice), and the
+// first statement that succeeds again ends it.
+const degradedTimeout = 250 * time.Millisecond
+
 // errSlow is the cause of a context that opTimeout ended.
 var errSlow = errors.New("the database did not answer in time")
 
@@ -80,6 +87,7 @@ type DB struct {
 	log       *slog.Logger
 	opTimeout time.Duration // opTimeout; tests change it
 	closed    atomic.Bool   // Close was called: the pool's errors say so
+	down      atomic.Bool   // a method failed as unavailable, no statement has succeeded since
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -119,6 +127,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	for _, o := range opts {
 		o(db)
 	}
+	cfg.ConnConfig.Tracer = upTracer{db}
 	if db.pool, err = pgxpool.NewWithConfig(ctx, cfg); err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
@@ -210,7 +219,24 @@ func (db *DB) migrationTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // bounded returns ctx ending after db.opTimeout at the latest, with the
 // cause errSlow.
 func (db *DB) bounded(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, db.opTimeout, errSlow)
+	d := db.opTimeout
+	if db.down.Load() {
+		d = min(d, degradedTimeout)
+	}
+	return context.WithTimeoutCause(ctx, d, errSlow)
+}
+
+// upTracer clears DB.down when a statement succeeds.
+type upTracer struct{ db *DB }
+
+func (upTracer) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	return ctx
+}
+
+func (t upTracer) TraceQueryEnd(_ context.Context, _ *pgx.Conn, data pgx.TraceQueryEndData) {
+	if data.Err == nil && t.db.down.Load() {
+		t.db.down.Store(false)
+	}
 }
 
 // querier is what read helpers need: the pool or a transaction.
@@ -304,6 +330,7 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 	case errors.As(err, &de):
 		return err
 	case errors.Is(context.Cause(ctx), errSlow):
+		db.down.Store(true)
 		db.log.Error("postgres: database unavailable", "op", op, "err", errSlow, "after", db.opTimeout.String())
 		return &cardvault.Error{Code: cardvault.EInternal, Err: fmt.Errorf("postgres: %s: %w: %w", op, ErrUnavailable, errSlow)}
 	case ctx.Err() != nil:
@@ -312,6 +339,7 @@ func (db *DB) fail(ctx context.Context, op string, err error) error {
 		return cardvault.Internal("postgres: %s: no row", op)
 	}
 	if connectionLost(err) || db.closed.Load() {
+		db.down.Store(true)
 		db.log.Error("postgres: database unavailable", "op", op, "err", err)
 		return &cardvault.Error{Code: cardvault.EInternal, Err: fmt.Errorf("postgres: %s: %w", op, ErrUnavailable)}
 	}
