@@ -85,7 +85,7 @@ var migrations embed.FS
 type DB struct {
 	pool      *pgxpool.Pool
 	log       *slog.Logger
-	opTimeout time.Duration // opTimeout; tests change it
+	opTimeout time.Duration // opTimeout
 	closed    atomic.Bool   // Close was called: the pool's errors say so
 	down      atomic.Bool   // a method failed as unavailable, no statement has succeeded since
 }
@@ -101,16 +101,16 @@ type Option func(*DB)
 func Logger(l *slog.Logger) Option { return func(db *DB) { db.log = l } }
 
 // ErrUnavailable is wrapped by the error of a method that could not reach
-// the database (connection refused or lost, server shutting down).
+// the database (connection refused or lost, server shutting down or
+// read-only, no answer within opTimeout).
 var ErrUnavailable = errors.New("the database is unavailable")
 
 // Open connects to the database named by dsn (a postgres:// URL or keyword
 // string as libpq takes it; pool_max_conns sets the pool's size, else
 // defaultMaxConns, and connect_timeout the wait for a connection, else
-// defaultConnectTimeout)
-// and applies the migrations it has not recorded, under an advisory lock so
-// that several instances starting at once apply each once. It refuses a
-// server whose synchronous_commit is off.
+// defaultConnectTimeout) and applies the migrations it has not recorded,
+// under an advisory lock so that several instances starting at once apply
+// each once. It refuses a server whose synchronous_commit is off.
 func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 	cfg, err := pgxpool.ParseConfig(dsn)
 	if err != nil {
