@@ -198,7 +198,8 @@ func (c *pgCluster) stop(t *testing.T) {
 }
 
 // signal sends sig to every process of the server: the postmaster (its pid
-// is the first line of postmaster.pid) and its children.
+// is the first line of postmaster.pid) first, then its children, again
+// until no new child appears (one may fork while the others are signalled).
 func (c *pgCluster) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(c.data(), "postmaster.pid"))
@@ -210,27 +211,31 @@ func (c *pgCluster) signal(t *testing.T, sig syscall.Signal) {
 	if err != nil {
 		t.Fatalf("postmaster.pid: %q", first)
 	}
-	pids := []int{pm}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		pid, err := strconv.Atoi(e.Name())
-		if err != nil {
-			continue
-		}
-		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
-		if err != nil {
-			continue
-		}
-		// pid (comm) state ppid …: comm may hold spaces, so read after its ')'.
-		if i := bytes.LastIndexByte(stat, ')'); i > 0 {
-			if f := strings.Fields(string(stat[i+1:])); len(f) > 1 && f[1] == strconv.Itoa(pm) {
-				pids = append(pids, pid)
-			}
-		}
+	if err := syscall.Kill(pm, sig); err != nil {
+		t.Fatalf("kill %d: %v", pm, err)
 	}
-	for _, pid := range pids {
-		if err := syscall.Kill(pid, sig); err != nil {
-			t.Fatalf("kill %d: %v", pid, err)
+	done := map[int]bool{pm: true}
+	for found := true; found; {
+		found = false
+		entries, _ := os.ReadDir("/proc")
+		for _, e := range entries {
+			pid, err := strconv.Atoi(e.Name())
+			if err != nil || done[pid] {
+				continue
+			}
+			stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+			if err != nil {
+				continue
+			}
+			// pid (comm) state ppid …: comm may hold spaces, so read after its ')'.
+			i := bytes.LastIndexByte(stat, ')')
+			if f := strings.Fields(string(stat[i+1:])); i < 0 || len(f) < 2 || f[1] != strconv.Itoa(pm) {
+				continue
+			}
+			done[pid], found = true, true
+			if err := syscall.Kill(pid, sig); err != nil && err != syscall.ESRCH {
+				t.Fatalf("kill %d: %v", pid, err)
+			}
 		}
 	}
 }
