@@ -27,7 +27,6 @@ const (
 	AuditCustomerDelete   = "customer.delete"
 	AuditCustomerRead     = "customer.read" // --audit-reads: a customer with its masked cards
 	AuditCustomerList     = "customer.list" // --audit-reads
-	AuditCardCreate       = "card.create"   // ChargeOver POST of a number the customer does not hold
 	AuditCardStore        = "card.store"    // ChargeOver POST: create or update by fingerprint
 	AuditCardUpdate       = "card.update"
 	AuditCardDelete       = "card.delete"

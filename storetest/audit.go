@@ -6,6 +6,7 @@ import (
 	"crypto/hmac"
 	"fmt"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -28,6 +29,8 @@ var auditTests = []subtest{
 	{"Filter", testAuditFilter},
 	{"Prune", testAuditPrune},
 	{"AuditKeyRotation", testAuditKeyRotation},
+	{"VaultRecordsWrites", testAuditVaultWrites},
+	{"VaultRetention", testAuditVaultRetention},
 }
 
 // vaultChain returns the chain of v's store's audit key.
@@ -552,4 +555,66 @@ func testAuditKeyRotation(t *testing.T, f *Fixture) {
 		t.Errorf("KeyStatus after re-wrapping: %+v, want the audit key under version 2", st.KEKs)
 	}
 	noErr(t, "FinishRotation(2)", s.FinishRotation(f.Ctx, 2, now))
+}
+
+// testAuditVaultWrites: the vault's writes carry their records, with who
+// made them; a write the store refuses is recorded with its code in a
+// transaction of its own; the vault's VerifyAudit checks the whole chain.
+func testAuditVaultWrites(t *testing.T, f *Fixture) {
+	ctx := vault.WithCaller(f.Ctx, vault.Caller{Actor: "0123456789ab", RequestID: "req_vault", ClientAddr: "198.51.100.7"})
+	h := head(t, f.Store)
+	tok, err := f.Vault.CreateToken(ctx, f.Test, CardInput(Visa, "123"), cardvault.Address{}, "")
+	noErr(t, "CreateToken", err)
+	c := &cardvault.Customer{}
+	noErr(t, "CreateCustomer", f.Vault.CreateCustomer(ctx, f.Test, c, tok.ID))
+	err = f.Vault.UpdateCustomer(ctx, f.Test, c.ID, cardvault.CustomerUpdate{Attach: f.Vault.Attach(tok.ID)})
+	wantCode(t, "UpdateCustomer(used token)", err, cardvault.EUsedToken, "")
+	_, err = f.Vault.DeleteCustomer(ctx, f.Test, cardvault.Ref{ID: c.ID})
+	noErr(t, "DeleteCustomer", err)
+	var got []string
+	for _, r := range since(t, f.Store, h) {
+		if r.Actor != "0123456789ab" || r.RequestID != "req_vault" || r.ClientAddr != "198.51.100.7" ||
+			r.AccountID != f.A.ID || r.Mode != cardvault.Test || !r.At.Equal(ms(f.Clock.Now())) {
+			t.Errorf("record %d (%s): actor %q request %q client %q account %s mode %d at %s", r.Seq, r.Action, r.Actor,
+				r.RequestID, r.ClientAddr, r.AccountID, r.Mode, r.At)
+		}
+		got = append(got, r.Action+" "+r.Object+" "+r.Result)
+	}
+	want := []string{
+		cardvault.AuditTokenCreate + " " + tok.ID + " ok",
+		cardvault.AuditCustomerCreate + " " + c.ID + " ok",
+		cardvault.AuditCustomerUpdate + " " + c.ID + " " + string(cardvault.EUsedToken),
+		cardvault.AuditCustomerDelete + " " + c.ID + " ok",
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("records:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	sum, err := f.Vault.VerifyAudit(f.Ctx)
+	if err != nil || sum.Records != h+4 || sum.Head != h+4 {
+		t.Errorf("VerifyAudit = %+v, %v; want %d records", sum, err, h+4)
+	}
+}
+
+// testAuditVaultRetention: records older than the retention period go, the
+// anchor takes their place, and the rest still verifies.
+func testAuditVaultRetention(t *testing.T, f *Fixture) {
+	MustToken(t, f.Vault, f.Test, Visa)
+	old := head(t, f.Store)
+	f.Clock.Advance(48 * time.Hour)
+	MustToken(t, f.Vault, f.Test, Visa)
+	n, err := f.Vault.PruneAudit(f.Ctx, 24*time.Hour)
+	if err != nil || int64(n) != old {
+		t.Fatalf("PruneAudit = %d, %v; want the %d records older than a day", n, err, old)
+	}
+	sum, err := f.Vault.VerifyAudit(f.Ctx)
+	if err != nil || sum.AnchorSeq != old || sum.First != old+1 || sum.Records != 2 {
+		t.Errorf("VerifyAudit after pruning = %+v, %v; want an anchor at %d and 2 records after it", sum, err, old)
+	}
+	recs := since(t, f.Store, 0)
+	if len(recs) != 2 || recs[1].Action != cardvault.AuditPrune || recs[1].Object != strconv.Itoa(int(old)) {
+		t.Errorf("records after pruning: %+v", recs)
+	}
+	if n, err := f.Vault.PruneAudit(f.Ctx, 24*time.Hour); err != nil || n != 0 {
+		t.Errorf("PruneAudit again = %d, %v; want 0", n, err)
+	}
 }

@@ -62,9 +62,6 @@ type auditKeyState struct {
 	chain atomic.Pointer[cardvault.AuditChain]
 }
 
-// failedAuditTimeout bounds the write that records a failed write.
-const failedAuditTimeout = 5 * time.Second
-
 // AuditChain returns the chain of the store's audit key, making the key on a
 // store that has none (recording that as the chain's first record). The key
 // never changes, so the chain is kept.
@@ -156,10 +153,14 @@ func clip(s string, n int) string {
 	return s
 }
 
-// audited runs write with rec pending on its context. When the write fails,
+// audited runs write with rec pending on its context. When the store
+// refuses the write with a domain error (not found, used token, conflict…),
 // rec is recorded with the error's code in a transaction of its own, with
-// Object failObject if rec has none (a failure to record that is logged: the
-// write's own error is what the caller gets).
+// Object failObject if rec has none, within the caller's context (a failure
+// to record that is logged: the write's own error is what the caller gets).
+// A write that failed for an internal reason (the store unreachable, a
+// cancelled request) changed nothing and is only logged: recording it would
+// most likely fail the same way, after as long a wait.
 func (v *Vault) audited(ctx context.Context, rec cardvault.AuditRecord, failObject string, write func(ctx context.Context) error) error {
 	chain, err := v.AuditChain(ctx)
 	if err != nil {
@@ -170,13 +171,16 @@ func (v *Vault) audited(ctx context.Context, rec cardvault.AuditRecord, failObje
 	if err == nil {
 		return nil
 	}
-	rec.Result = string(cardvault.ErrorCode(err))
+	code := cardvault.ErrorCode(err)
+	if code == cardvault.EInternal {
+		v.Log.WarnContext(ctx, "audit: a write that failed for an internal reason is not recorded", "action", rec.Action)
+		return err
+	}
+	rec.Result = string(code)
 	if rec.Object == "" {
 		rec.Object = failObject
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failedAuditTimeout)
-	defer cancel()
-	if aerr := v.store.AppendAudit(cardvault.WithAudit(actx, chain, rec)); aerr != nil {
+	if aerr := v.store.AppendAudit(cardvault.WithAudit(ctx, chain, rec)); aerr != nil {
 		v.Log.ErrorContext(ctx, "audit: the record of a failed write was not written", "action", rec.Action, "err", aerr)
 	}
 	return err
@@ -212,9 +216,7 @@ func (v *Vault) AuthFailed(ctx context.Context, key *cardvault.APIKey, reason st
 	if key != nil {
 		rec.Actor, rec.AccountID, rec.Mode = KeyID(key.Hash), key.AccountID, key.Mode
 	}
-	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), failedAuditTimeout)
-	defer cancel()
-	if err := v.appendAudit(actx, rec); err != nil {
+	if err := v.appendAudit(ctx, rec); err != nil {
 		v.Log.ErrorContext(ctx, "audit: an authentication failure was not recorded", "err", err)
 	}
 }

@@ -36,7 +36,9 @@ func TestLeakScan(t *testing.T) {
 		} else {
 			post(p.base+"/tokens", pk, tokenForm(strings.Join([]string{pan[:4], pan[4:8], pan[8:12], pan[12:]}, "-")))
 		}
-		// Things that must be refused without echoing the number.
+		// Things that must be refused without echoing or recording the number.
+		call(t, "GET", p.base+"/customers", pan, "", nil) // a number as the key: an authentication failure
+		call(t, "DELETE", p.base+"/customers/cust_test_"+pan+"000", sk, "", nil)
 		call(t, "GET", p.base+"/tokens/"+pan, pk, "", nil)
 		call(t, "GET", p.base+"/customers/cust_test_"+pan, sk, "", nil)
 		call(t, "GET", p.base+"/customers?limit="+pan, sk, "", nil)
@@ -56,7 +58,16 @@ func TestLeakScan(t *testing.T) {
 	}
 	p.wait(t, 15*time.Second)
 	printed := p.stdout.String() + p.stderr.String()
-	scanned := map[string]string{"process output": printed}
+	// The audit trail, as exported and as verified, is scanned too.
+	export, exportErr := run(t, true, "audit", "export", "--since", "2000-01-01", "--data", data)
+	verified, verifyErr := run(t, true, "audit", "verify", "--data", data)
+	if !strings.HasPrefix(verified, "OK: ") || strings.Count(export, `"action":"auth.fail"`) < 40 ||
+		strings.Count(export, `"action":"customer.delete","object":"(invalid)"`) < 40 {
+		t.Errorf("audit verify: %q; audit export: %d auth.fail records, %d deletes of invalid ids, want 40 of each",
+			verified, strings.Count(export, `"action":"auth.fail"`), strings.Count(export, `"action":"customer.delete","object":"(invalid)"`))
+	}
+	printed += export + exportErr + verified + verifyErr
+	scanned := map[string]string{"process output and audit export": printed}
 	filepath.Walk(data, func(path string, info os.FileInfo, err error) error {
 		if err == nil && !info.IsDir() {
 			b, err := os.ReadFile(path)

@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -27,6 +28,7 @@ type CLI struct {
 	Serve      ServeCmd      `cmd:"" default:"withargs" help:"Serve the HTTP API (the default command). Its flags: --addr, --tls-cert, --tls-key, --token-ttl, --rate-limit, --rate-burst; see cardvault serve --help."`
 	Account    AccountCmd    `cmd:"" help:"Manage accounts and their API keys."`
 	Keys       KeyCustodyCmd `cmd:"" help:"Key custody: rotate the master key, show the keys in use."`
+	Audit      AuditCmd      `cmd:"" help:"The audit trail: verify its chain, export its records."`
 	Backup     BackupCmd     `cmd:"" help:"Write a consistent snapshot of the SQLite store (it may be serving) to a new file: cardvault backup --to FILE. The master key is not in it."`
 	Restore    RestoreCmd    `cmd:"" help:"Restore a backup into a data directory that has no store, after checking that the configured master key opens it: cardvault restore --from FILE."`
 	Doctor     DoctorCmd     `cmd:"" help:"Check the store and its configuration without changing anything: configuration, master key, migrations, integrity, permissions, disk space, clock. Exit status 1 on a problem."`
@@ -116,6 +118,10 @@ func main() {
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	if err := kctx.Run(log, &cli.Store); err != nil {
 		log.Error("cardvault failed", "err", err)
+		var es *exitStatus
+		if errors.As(err, &es) {
+			os.Exit(es.code)
+		}
 		os.Exit(1)
 	}
 }
@@ -138,7 +144,7 @@ func suggest(err error, app *kong.Node) error {
 		}
 	}
 	if best == "" {
-		return fmt.Errorf("%w (commands: serve, account, keys, backup, restore, doctor, version, help)", err)
+		return fmt.Errorf("%w (commands: serve, account, keys, audit, backup, restore, doctor, version, help)", err)
 	}
 	return fmt.Errorf("%w, did you mean %q?", err, best)
 }

@@ -3,7 +3,9 @@ package main_test
 import (
 	"bytes"
 	"context"
+	"crypto/hkdf"
 	"crypto/rand"
+	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"errors"
@@ -261,6 +263,13 @@ func TestRotateMasterUnderLoad(t *testing.T) {
 	if r.From != 1 || r.To != 2 || len(batches) < 2 {
 		t.Errorf("rotation %+v in batches %v: want KEK 1 → 2 in at least two batches", r, batches)
 	}
+	// Right after the rotation, with the load still running, the records of
+	// the three instances and of the rotation's batches form one chain that
+	// verifies, in process and with cardvault audit verify.
+	if sum, err := rotator.VerifyAudit(t.Context()); err != nil || sum.Records == 0 {
+		t.Errorf("VerifyAudit right after the rotation: %+v, %v", sum, err)
+	}
+	mustVerifyAudit(t, "right after rotate-master, under load", path, writeKeyFile(t, oldKey))
 	atRotation := ok.Load()
 	waitFor(t, func() bool { return fresh.Load() >= accounts && ok.Load() >= atRotation+60 })
 	close(stop)
@@ -313,6 +322,29 @@ func TestRotateMasterUnderLoad(t *testing.T) {
 	if err != nil || len(recs) != 2 || recs[1].Wrapped != nil || recs[0].RetiredAt.IsZero() {
 		t.Errorf("KEK records after finishing: %+v, %v", recs, err)
 	}
+
+	// The chain verifies under the new key alone, and records the rotation.
+	mustVerifyAudit(t, "after rotate-master --finish", path, writeKeyFile(t, newKey))
+	actions := map[string]int{}
+	for _, rec := range allAudit(t, storeOf(nv)) {
+		actions[rec.Action]++
+	}
+	if actions[cardvault.AuditRotateMaster] != 2 || actions[cardvault.AuditRotateMasterStep] != len(batches) ||
+		actions[cardvault.AuditRotateMasterEnd] != 1 || actions[cardvault.AuditTokenCreate] < int(ok.Load()) {
+		t.Errorf("audit actions %v: want 2 %s (version 1, then 2), %d %s, 1 %s, at least %d %s", actions,
+			cardvault.AuditRotateMaster, len(batches), cardvault.AuditRotateMasterStep, cardvault.AuditRotateMasterEnd,
+			ok.Load(), cardvault.AuditTokenCreate)
+	}
+	// The data directory (database, WAL, shared memory) holds none of the
+	// keys in the clear: not the data, fingerprint or audit keys, not the
+	// API secrets, not either master key or KEK.
+	known := knownKeys(t, path, newKey)
+	oldKEK, err := hkdf.Key(sha256.New, oldKey, nil, "cardvault/kek/v1", keys.KeySize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	known["old master key"], known["old KEK"] = oldKey, oldKEK
+	scanForKeys(t, filepath.Dir(path), known)
 }
 
 // openEveryCard opens every stored card's number under v's keyring and
@@ -454,6 +486,24 @@ func TestRotateDataUnderLoad(t *testing.T) {
 	}
 	if n := openEveryCard(t, path, mustOpenVault(t, path, master)); n < cards {
 		t.Errorf("opened %d cards, want at least %d", n, cards)
+	}
+	// The chain verifies after rotate-data, and every re-encryption batch
+	// was preceded by the record of its decrypting use.
+	mustVerifyAudit(t, "after rotate-data, under load", path, writeKeyFile(t, master))
+	decrypts, steps := 0, 0
+	for i, rec := range allAudit(t, storeOf(rotator)) {
+		switch rec.Action {
+		case cardvault.AuditCardDecrypt:
+			decrypts++
+		case cardvault.AuditRotateDataStep:
+			steps++
+			if decrypts < steps || rec.AccountID != a.id || rec.Actor != cardvault.ActorServer {
+				t.Errorf("record %d (%s of %s by %s) not preceded by its card.decrypt record", i, rec.Action, rec.AccountID, rec.Actor)
+			}
+		}
+	}
+	if steps < 3 || decrypts != steps {
+		t.Errorf("%d %s records and %d %s, want as many, at least 3", steps, cardvault.AuditRotateDataStep, decrypts, cardvault.AuditCardDecrypt)
 	}
 	// A fresh instance seals new cards under version 2.
 	fresh := mustOpenVault(t, path, master)

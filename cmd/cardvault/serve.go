@@ -26,7 +26,13 @@ type ServeCmd struct {
 	TokenTTL time.Duration `name:"token-ttl" env:"CARDVAULT_TOKEN_TTL" default:"30m" help:"Lifetime of unused tokens (positive)."`
 	Rate     *float64      `name:"rate-limit" env:"CARDVAULT_RATE_LIMIT" help:"Requests per second per API key; 0 turns every rate limit off. Default: unlimited with the development master key, 100 with a configured one."`
 	Burst    int           `name:"rate-burst" env:"CARDVAULT_RATE_BURST" default:"200" help:"Burst size of the rate limits (at least 1)."`
+	// The audit trail (docs/OPERATIONS.md, "Audit trail").
+	AuditReads     bool          `name:"audit-reads" help:"Also record reads of masked card data (GET of tokens, cards, customers; ChargeOver GET and queries) in the audit trail: one more durable write per read."`
+	AuditRetention time.Duration `name:"audit-retention" default:"0" help:"Delete audit records older than this (at least 24h; PCI DSS asks for 12 months: 8760h); the chain keeps verifying from an anchor. 0 keeps them for ever."`
 }
+
+// MinAuditRetention is the shortest --audit-retention.
+const MinAuditRetention = 24 * time.Hour
 
 // defaultRate is the rate limit, per API key, with a configured master key
 // when none is given; with the development key there is none, so that a
@@ -51,6 +57,9 @@ func (c *ServeCmd) Validate() error {
 	}
 	if err := ratelimit.Validate(c.rate(false), c.Burst); err != nil {
 		errs = append(errs, fmt.Errorf("--rate-limit/--rate-burst: %w", err))
+	}
+	if c.AuditRetention != 0 && c.AuditRetention < MinAuditRetention {
+		errs = append(errs, fmt.Errorf("--audit-retention %v: must be 0 (keep for ever) or at least %v", c.AuditRetention, MinAuditRetention))
 	}
 	return errors.Join(errs...)
 }
@@ -95,6 +104,7 @@ func (c *ServeCmd) Run(ctx context.Context, log *slog.Logger, st *Store) error {
 	}
 	defer store.Close()
 	v := vault.New(store, kr, c.TokenTTL, log)
+	v.AuditReads, v.AuditRetention = c.AuditReads, c.AuditRetention
 	rate := c.rate(dev)
 	if v.Limiter, err = ratelimit.NewLimiter(rate, c.Burst); err != nil {
 		return err

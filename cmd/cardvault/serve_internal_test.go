@@ -90,6 +90,11 @@ func TestServeValidate(t *testing.T) {
 		{"TLS pair", func(c *ServeCmd) { c.TLSCert, c.TLSKey = "c.pem", "k.pem" }, nil},
 		{"TLS cert without key", func(c *ServeCmd) { c.TLSCert = "c.pem" }, []string{"--tls-cert and --tls-key"}},
 		{"TLS key without cert", func(c *ServeCmd) { c.TLSKey = "k.pem" }, []string{"--tls-cert and --tls-key"}},
+		{"audit retention 0 keeps for ever", func(c *ServeCmd) { c.AuditRetention = 0 }, nil},
+		{"audit retention at its minimum", func(c *ServeCmd) { c.AuditRetention = MinAuditRetention }, nil},
+		{"audit retention below its minimum", func(c *ServeCmd) { c.AuditRetention = MinAuditRetention - time.Second },
+			[]string{"--audit-retention 23h59m59s: must be 0 (keep for ever) or at least 24h0m0s"}},
+		{"negative audit retention", func(c *ServeCmd) { c.AuditRetention = -time.Hour }, []string{"--audit-retention -1h0m0s"}},
 		{"every problem at once", func(c *ServeCmd) { *c = ServeCmd{Rate: rate(-1)} },
 			[]string{"--addr", "--token-ttl", "--rate-limit"}},
 	}
