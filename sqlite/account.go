@@ -40,7 +40,7 @@ func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardva
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, a.ID)
+		return db.appendAudit(ctx, tx, a.ID)
 	})
 }
 

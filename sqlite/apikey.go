@@ -91,6 +91,6 @@ func (db *DB) ReplaceSecretKey(ctx context.Context, secret cardvault.APIKey, sea
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	})
 }

@@ -13,24 +13,40 @@ import (
 )
 
 // The audit trail (cardvault.AuditStore). Every write appends its context's
-// pending records with appendAudit, last in its transaction (savepoint). The
-// chain head is read from the table each time rather than cached in the
-// committer: other processes (cardvault account create, keys rotate-master)
-// write to the same file, and a batch's savepoint rolled back takes its
-// records with it; the head is the last row of the seq B-tree, a page the
-// write has in cache.
+// pending records with appendAudit, last in its transaction (savepoint).
+//
+// The chain head is read from the table by the first append of each batch
+// and then kept by the committer for the rest of the batch (db.head): the
+// batch's transaction holds SQLite's write lock from BEGIN IMMEDIATE to its
+// commit, so no other process (cardvault account create, keys rotate-master)
+// can append meanwhile. A write of the batch that fails is rolled back to its
+// savepoint, taking its records with it, so any failure forgets the head
+// (runOne); so does every new batch, since another process may have written
+// between two batches.
+
+// auditHeadCache is the chain head as the batch in progress left it. Only
+// the committer goroutine touches it.
+type auditHeadCache struct {
+	valid bool
+	seq   int64
+	mac   []byte
+}
 
 // appendAudit appends ctx's pending records in tx, filling empty Objects
 // with object.
-func appendAudit(ctx context.Context, tx *sql.Tx, object string) error {
+func (db *DB) appendAudit(ctx context.Context, tx *sql.Tx, object string) error {
 	recs, chain := cardvault.PendingAudit(ctx, object)
 	if len(recs) == 0 {
 		return nil
 	}
-	seq, mac, err := auditHead(ctx, tx)
-	if err != nil {
-		return err
+	seq, mac := db.head.seq, db.head.mac
+	if !db.head.valid {
+		var err error
+		if seq, mac, err = auditHead(ctx, tx); err != nil {
+			return err
+		}
 	}
+	db.head.valid = false // until every record is in
 	for i := range recs {
 		r := &recs[i]
 		if err := needTimes("audit "+r.Action, r.At); err != nil {
@@ -47,6 +63,7 @@ func appendAudit(ctx context.Context, tx *sql.Tx, object string) error {
 		}
 		mac = r.MAC
 	}
+	db.head = auditHeadCache{valid: true, seq: seq, mac: mac}
 	return nil
 }
 
@@ -96,7 +113,7 @@ func (db *DB) AddAuditKey(ctx context.Context, k cardvault.AuditKey) error {
 		if err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	})
 }
 
@@ -106,7 +123,7 @@ func (db *DB) AppendAudit(ctx context.Context) error {
 		return nil
 	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	})
 }
 
@@ -202,7 +219,7 @@ func (db *DB) PruneAudit(ctx context.Context, before, at time.Time, limit int) (
 			anchor_mac = excluded.anchor_mac`, last.Seq, last.MAC, ms(at), last.AnchorMAC); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, strconv.Itoa(n))
+		return db.appendAudit(ctx, tx, strconv.Itoa(n))
 	})
 	if err != nil {
 		return 0, err

@@ -122,7 +122,7 @@ func (db *DB) UpdateCard(ctx context.Context, s cardvault.Scope, customerID, car
 		if err := updateCard(ctx, tx, c); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 	if err != nil {
 		return nil, err
@@ -149,7 +149,7 @@ func (db *DB) DeleteCard(ctx context.Context, s cardvault.Scope, customerID stri
 		if err := promoteDefault(ctx, tx, c.CustomerID, c.ID); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 	return c, err
 }

@@ -40,7 +40,7 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 			if err := updateCard(ctx, tx, old); err != nil {
 				return err
 			}
-			return appendAudit(ctx, tx, old.ID)
+			return db.appendAudit(ctx, tx, old.ID)
 		}
 		if !errors.Is(err, sql.ErrNoRows) {
 			return err
@@ -58,7 +58,7 @@ func (db *DB) StoreCard(ctx context.Context, s cardvault.Scope, customer cardvau
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 	return out, created, err
 }

@@ -137,6 +137,7 @@ func (db *DB) commitBatch(batch []*writeReq) {
 // batch (beginning, committing, or a fault that left the transaction in an
 // unknown state), if any.
 func (db *DB) runBatch(batch []*writeReq, errs []error) (bool, error) {
+	db.head.valid = false // another process may have appended since the last batch
 	tx, err := db.w.BeginTx(context.Background(), nil)
 	if err != nil {
 		fill(errs, err)
@@ -146,6 +147,12 @@ func (db *DB) runBatch(batch []*writeReq, errs []error) (bool, error) {
 	for i, r := range batch {
 		var fatal error
 		errs[i], fatal = runOne(tx, r, single)
+		if errs[i] != nil || fatal != nil {
+			// Its savepoint, with any records it appended, rolled back. (Every
+			// write appends last, so today only a failing RELEASE or a panic
+			// could follow an append; the head is forgotten all the same.)
+			db.head.valid = false
+		}
 		if fatal != nil {
 			tx.Rollback()
 			fill(errs, fatal)

@@ -88,7 +88,7 @@ func (db *DB) CreateCustomer(ctx context.Context, c *cardvault.Customer, att *ca
 				return err
 			}
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 }
 
@@ -126,7 +126,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string, 
 			modified_at = ? WHERE id = ?`, c.Email, c.Description, string(c.Metadata), c.DefaultCard, ms(u.Now), c.ID); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 }
 
@@ -152,7 +152,7 @@ func (db *DB) DeleteCustomer(ctx context.Context, s cardvault.Scope, ref cardvau
 		if _, err = tx.ExecContext(ctx, `DELETE FROM customers WHERE id = ?`, c.ID); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, c.ID)
+		return db.appendAudit(ctx, tx, c.ID)
 	})
 	return c, err
 }

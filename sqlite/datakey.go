@@ -34,7 +34,7 @@ func (db *DB) AddDataKey(ctx context.Context, dk cardvault.DataKey) error {
 		if err := insertDataKey(ctx, tx, dk); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	})
 }
 
@@ -81,7 +81,7 @@ func (db *DB) Reseal(ctx context.Context, rs []cardvault.Reseal) (int, error) {
 		if n == 0 {
 			return nil
 		}
-		return appendAudit(ctx, tx, strconv.Itoa(n))
+		return db.appendAudit(ctx, tx, strconv.Itoa(n))
 	})
 	return n, err
 }

@@ -67,7 +67,7 @@ func (db *DB) AddKEK(ctx context.Context, k cardvault.KEK) error {
 			VALUES (?, ?, ?, ?, ?)`, k.Version, k.Check, k.Wrapped, wrappedBy, ms(k.CreatedAt)); err != nil {
 			return classify(err, "check_value")
 		}
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	})
 }
 
@@ -116,7 +116,7 @@ func (db *DB) FinishRotation(ctx context.Context, v int, at time.Time) error {
 		if _, err = tx.ExecContext(ctx, `UPDATE kek_versions SET retired_at = ? WHERE version < ? AND retired_at IS NULL`, ms(at), v); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, "")
+		return db.appendAudit(ctx, tx, "")
 	}, func() bool { return cleared })
 }
 

@@ -101,7 +101,7 @@ func (db *DB) UpgradeKeys(ctx context.Context, u cardvault.KeyUpgrade) (int, err
 		if n == 0 {
 			return nil
 		}
-		return appendAudit(ctx, tx, strconv.Itoa(n))
+		return db.appendAudit(ctx, tx, strconv.Itoa(n))
 	}, func() bool { return n > 0 })
 	if err != nil {
 		return 0, err

@@ -46,6 +46,7 @@ type DB struct {
 	once    sync.Once
 	stats   writeStats
 	health  health
+	head    auditHeadCache // the committer's: the audit chain's head within a batch
 
 	path string      // the database file's absolute path
 	file os.FileInfo // the file at path when the store opened it (checkSameFile)

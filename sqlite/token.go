@@ -23,7 +23,7 @@ func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 			VALUES (?, ?, ?, ?, 0, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt)); err != nil {
 			return err
 		}
-		return appendAudit(ctx, tx, t.ID)
+		return db.appendAudit(ctx, tx, t.ID)
 	})
 }
 
@@ -113,7 +113,7 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 			if seen, n, err = purgeExpired(ctx, tx, ms(expiredBefore)); err != nil || n == 0 {
 				return err
 			}
-			return appendAudit(ctx, tx, strconv.Itoa(n))
+			return db.appendAudit(ctx, tx, strconv.Itoa(n))
 		}, func() bool { return n > 0 })
 		if err != nil {
 			return total, err

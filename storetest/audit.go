@@ -26,6 +26,7 @@ var auditTests = []subtest{
 	{"FailedWriteAppendsNothing", testAuditFailedWrite},
 	{"NoPendingNoRecord", testAuditNoPending},
 	{"ConcurrentOneChain", testAuditConcurrent},
+	{"ConcurrentWithFailures", testAuditConcurrentFailures},
 	{"Filter", testAuditFilter},
 	{"Prune", testAuditPrune},
 	{"AuditKeyRotation", testAuditKeyRotation},
@@ -616,5 +617,42 @@ func testAuditVaultRetention(t *testing.T, f *Fixture) {
 	}
 	if n, err := f.Vault.PruneAudit(f.Ctx, 24*time.Hour); err != nil || n != 0 {
 		t.Errorf("PruneAudit again = %d, %v; want 0", n, err)
+	}
+}
+
+// testAuditConcurrentWithFailures: concurrent writes of which some fail (and
+// so append nothing) and some succeed leave one gapless chain holding
+// exactly the successful ones' records (a store that batches writes must
+// not keep the head a failed write left).
+func testAuditConcurrentFailures(t *testing.T, f *Fixture) {
+	chain := vaultChain(t, f.Vault)
+	h := head(t, f.Store)
+	const writers, each = 8, 10
+	var wg sync.WaitGroup
+	for w := range writers {
+		wg.Go(func() {
+			for i := range each {
+				r := probe(f, "test.mixed")
+				r.Object = strconv.Itoa(w*each + i)
+				ctx := cardvault.WithAudit(t.Context(), chain, r)
+				if (w+i)%2 == 0 {
+					if err := f.Store.AppendAudit(ctx); err != nil {
+						t.Errorf("AppendAudit: %v", err)
+					}
+					continue
+				}
+				_, err := f.Store.DeleteCard(ctx, f.Test, "", cardvault.Ref{Seq: 999999})
+				wantNotFound(t, "DeleteCard(unknown)", err, "")
+			}
+		})
+	}
+	wg.Wait()
+	if n := mustVerify(t, f.Store, chain); int64(n) != h+writers*each/2 {
+		t.Errorf("%d records verify, want %d", n, h+writers*each/2)
+	}
+	for _, r := range since(t, f.Store, h) {
+		if n, _ := strconv.Atoi(r.Object); (n/each+n%each)%2 != 0 {
+			t.Errorf("record %d is a failed write's (object %s)", r.Seq, r.Object)
+		}
 	}
 }
