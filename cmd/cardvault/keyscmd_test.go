@@ -23,6 +23,7 @@ type keyStatus struct {
 		DataKeys        int    `json:"data_keys"`
 		FingerprintKeys int    `json:"fingerprint_keys"`
 		APISecrets      int    `json:"api_secrets"`
+		AuditKeys       int    `json:"audit_keys"`
 	} `json:"kek_versions"`
 	Accounts []struct {
 		Account  string `json:"account"`
@@ -79,7 +80,8 @@ func TestKeysRotateMasterCommand(t *testing.T) {
 
 	st := status(t, data)
 	if st.CurrentKEKVersion != 1 || st.Rotating || len(st.KEKs) != 1 || st.KEKs[0].State != "current" ||
-		st.KEKs[0].DataKeys != 2 || st.KEKs[0].FingerprintKeys != 2 || st.KEKs[0].APISecrets != 4 || len(st.Accounts) != 2 {
+		st.KEKs[0].DataKeys != 2 || st.KEKs[0].FingerprintKeys != 2 || st.KEKs[0].APISecrets != 4 || len(st.Accounts) != 2 ||
+		st.KEKs[0].AuditKeys != 1 {
 		t.Errorf("status of a new store: %+v", st)
 	}
 
@@ -95,8 +97,8 @@ func TestKeysRotateMasterCommand(t *testing.T) {
 	}
 	st = status(t, data)
 	if st.CurrentKEKVersion != 2 || !st.Rotating || len(st.KEKs) != 2 || st.KEKs[0].State != "old" || st.KEKs[1].State != "rotating" ||
-		st.KEKs[0].DataKeys+st.KEKs[0].FingerprintKeys+st.KEKs[0].APISecrets != 0 ||
-		st.KEKs[1].DataKeys != 2 || st.KEKs[1].FingerprintKeys != 2 || st.KEKs[1].APISecrets != 4 {
+		st.KEKs[0].DataKeys+st.KEKs[0].FingerprintKeys+st.KEKs[0].APISecrets+st.KEKs[0].AuditKeys != 0 ||
+		st.KEKs[1].DataKeys != 2 || st.KEKs[1].FingerprintKeys != 2 || st.KEKs[1].APISecrets != 4 || st.KEKs[1].AuditKeys != 1 {
 		t.Errorf("status after rotate-master: %+v", st)
 	}
 	// Both keys start while the rotation is unfinished; a second run resumes
@@ -111,6 +113,17 @@ func TestKeysRotateMasterCommand(t *testing.T) {
 		t.Errorf("--finish with the old key: %s", errOut)
 	}
 	run(t, true, "keys", "rotate-master", "--finish", "--data", data, nw)
+	// The audit trail verifies under the new key, and records every
+	// account creation and the rotation by the operator.
+	if out, _ := run(t, true, "audit", "verify", "--data", data, nw); !strings.HasPrefix(out, "OK: ") {
+		t.Errorf("audit verify after --finish: %s", out)
+	}
+	export, _ := run(t, true, "audit", "export", "--since", "2000-01-01", "--data", data)
+	for action, n := range map[string]int{"key.account_create": 4, "key.rotate_master.begin": 2, "key.rotate_master.finish": 1} {
+		if got := strings.Count(export, `"actor":"operator","action":"`+action+`"`); got != n {
+			t.Errorf("%d %s records by the operator, want %d", got, action, n)
+		}
+	}
 	st = status(t, data)
 	if st.CurrentKEKVersion != 2 || st.Rotating || st.KEKs[0].State != "retired" || st.KEKs[1].State != "current" ||
 		st.KEKs[1].DataKeys != 4 || len(st.Accounts) != 4 {
