@@ -51,6 +51,7 @@ const (
 	ActorOperator = "operator" // a cardvault command run by an operator
 	ActorJanitor  = "janitor"  // a server's background work
 	ActorServer   = "server"   // a server's own start-up work
+	ActorUnknown  = "unknown"  // an authentication failure with a key that does not exist
 )
 
 // Audit results other than an error code.

@@ -94,6 +94,18 @@ func TestAuditChargeOverWrites(t *testing.T) {
 		Actor: keyID(e.skey), Object: fmt.Sprintf("seq:%d", card), Result: string(cardvault.ENotFound), RequestID: "req-co-404",
 		AccountID: acct.AccountID})
 
+	// With AuditReads, a ChargeOver read and a query are recorded too.
+	e.v.AuditReads = true
+	h = e.auditHead()
+	e.coID("req-co-read", e.pkey, e.skey, "GET", fmt.Sprintf("/api/v3/customer/%d", cust), "")
+	wantAudit(t, "GET customer with AuditReads", e.auditSince(h), cardvault.AuditRecord{Action: cardvault.AuditCustomerRead,
+		Actor: keyID(e.skey), Result: "ok", RequestID: "req-co-read", AccountID: acct.AccountID})
+	h = e.auditHead()
+	e.coID("req-co-query", e.pkey, e.skey, "GET", fmt.Sprintf("/api/v3/creditcard?where=customer_id:EQUALS:%d", cust), "")
+	wantAudit(t, "query creditcards with AuditReads", e.auditSince(h), cardvault.AuditRecord{Action: cardvault.AuditCardList,
+		Actor: keyID(e.skey), Detail: "n=0", Result: "ok", RequestID: "req-co-query", AccountID: acct.AccountID})
+	e.v.AuditReads = false
+
 	if sum, err := e.v.VerifyAudit(t.Context()); err != nil || sum.Records == 0 {
 		t.Fatalf("VerifyAudit = %+v, %v", sum, err)
 	}

@@ -212,7 +212,7 @@ const (
 // the record is logged, never shown: the client gets its 401 either way.
 func (v *Vault) AuthFailed(ctx context.Context, key *cardvault.APIKey, reason string) {
 	rec := cardvault.AuditRecord{Action: cardvault.AuditAuthFail, Result: string(cardvault.EUnauthorized), Detail: reason,
-		Actor: "unknown"}
+		Actor: cardvault.ActorUnknown}
 	if key != nil {
 		rec.Actor, rec.AccountID, rec.Mode = KeyID(key.Hash), key.AccountID, key.Mode
 	}

@@ -173,8 +173,10 @@ func TestAuditVerifyCommand(t *testing.T) {
 	if out, err := command(nil, "audit", "export", "--since", "2999-01-01", "--data", filepath.Dir(path), "--db", path).Output(); err != nil || len(out) != 0 {
 		t.Errorf("audit export of the future: %q, %v; want nothing", out, err)
 	}
-	if err := command(nil, "audit", "export", "--since", "yesterday", "--data", filepath.Dir(path), "--db", path).Run(); err == nil {
-		t.Error("audit export --since yesterday succeeded")
+	for _, bad := range [][]string{{"--since", "yesterday"}, {"--since", "2026-12-01", "--until", "2026-12-01"}} {
+		if err := command(nil, append([]string{"audit", "export", "--data", filepath.Dir(path), "--db", path}, bad...)...).Run(); err == nil {
+			t.Errorf("audit export %v succeeded", bad)
+		}
 	}
 }
 
