@@ -7,7 +7,7 @@ import (
 )
 
 // Omise is the OpenAPI document of the Omise dialect and of cardvault's own
-// routes (GET /, /healthz).
+// routes (GET /, /healthz, the browser's /provider page and /js/… scripts).
 //
 //go:embed omise.json
 var Omise []byte

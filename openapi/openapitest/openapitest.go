@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/http"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 
@@ -58,10 +60,11 @@ func load(name string, b []byte) (*Doc, error) {
 // Check validates one response to method and target (path and query, as
 // sent) against the document of the dialect the path belongs to: the status
 // must be documented for the operation, required headers present and valid,
-// and the JSON body must match the schema. A request no operation describes
-// (unknown path or method) is checked against the document's shared error
-// responses (components.responses), by status. The error never holds the
-// body or a value from it that could be a card number.
+// and the body must be of a documented Content-Type and match its schema (a
+// JSON body as JSON; any other, a page or a script, as one string). A request
+// no operation describes (unknown path or method) is checked against the
+// document's shared error responses (components.responses), by status. The
+// error never holds the body or a value from it that could be a card number.
 func Check(method, target string, status int, header http.Header, body []byte) error {
 	od, cd, err := Load()
 	if err != nil {
@@ -122,15 +125,26 @@ func (d *Doc) Check(method, path string, status int, header http.Header, body []
 	if method == http.MethodHead {
 		return nil
 	}
-	mt := resp.Content.Get("application/json")
-	if mt == nil || mt.Schema == nil || mt.Schema.Value == nil {
+	if len(resp.Content) == 0 {
 		if len(body) != 0 {
 			return fmt.Errorf("%s %d: a body where the document has none", where, status)
 		}
 		return nil
 	}
-	if ct := header.Get("Content-Type"); !strings.HasPrefix(ct, "application/json") {
-		return fmt.Errorf("%s %d: Content-Type %q, want application/json", where, status, ct)
+	ct := header.Get("Content-Type")
+	mt := resp.Content.Get(ct)
+	if ct == "" || mt == nil {
+		return fmt.Errorf("%s %d: Content-Type %q, want %s", where, status, ct, strings.Join(slices.Sorted(maps.Keys(resp.Content)), " or "))
+	}
+	if mt.Schema == nil || mt.Schema.Value == nil {
+		return nil
+	}
+	if base, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(base), "application/json") {
+		// Another type (a page, a script): its body is one string.
+		if err := mt.Schema.Value.VisitJSON(string(body), openapi3.EnableJSONSchema2020(), openapi3.VisitAsResponse()); err != nil {
+			return fmt.Errorf("%s %d: body does not match the document: %s", where, status, describe(err))
+		}
+		return nil
 	}
 	// json.Number keeps numbers float64 cannot hold (metadata may have 1e400).
 	dec := json.NewDecoder(bytes.NewReader(body))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cardvault/cardvault/browser"
 	"github.com/cardvault/cardvault/openapi"
 )
 
@@ -126,6 +127,75 @@ func TestCheckFindsDrift(t *testing.T) {
 		}
 		if err != nil && strings.Contains(err.Error(), "4242424242") {
 			t.Errorf("%s: error holds a card number: %v", c.name, err)
+		}
+	}
+}
+
+// browserHeader is what the server sends with a browser page (ctype
+// text/html) or script, less the names in drop and with the values in set.
+func browserHeader(ctype string, drop []string, set map[string]string) http.Header {
+	h := http.Header{"Content-Type": {ctype}, "Cache-Control": {"no-store"}, "X-Content-Type-Options": {"nosniff"},
+		"Referrer-Policy": {"no-referrer"}}
+	if strings.HasPrefix(ctype, "text/html") {
+		h.Set("Content-Security-Policy", browser.ProviderCSP)
+	} else {
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Cross-Origin-Resource-Policy", "cross-origin")
+	}
+	for _, name := range drop {
+		h.Del(name)
+	}
+	for name, v := range set {
+		h.Set(name, v)
+	}
+	return h
+}
+
+// TestCheckBrowserPaths: the browser's page and scripts (not JSON) are
+// checked by status, Content-Type and the headers the document declares: a
+// missing or changed Content-Security-Policy, Access-Control-Allow-Origin or
+// Cache-Control fails, as does another type or an empty body.
+func TestCheckBrowserPaths(t *testing.T) {
+	const html, js = "text/html; charset=utf-8", "text/javascript; charset=utf-8"
+	page, script := "<!doctype html><title>p</title>", "window.x = 1;\n"
+	cases := []struct {
+		name, method, target string
+		status               int
+		header               http.Header
+		body                 string
+		ok                   bool
+	}{
+		{"page", "GET", "/provider", 200, browserHeader(html, nil, nil), page, true},
+		{"page with the easyXDM query", "GET", "/provider?xdm_e=https%3A%2F%2Fshop.example&xdm_c=default1&xdm_p=1", 200, browserHeader(html, nil, nil), page, true},
+		{"page HEAD", "HEAD", "/provider", 200, browserHeader(html, nil, nil), "", true},
+		{"page without CSP", "GET", "/provider", 200, browserHeader(html, []string{"Content-Security-Policy"}, nil), page, false},
+		{"page HEAD without CSP", "HEAD", "/provider", 200, browserHeader(html, []string{"Content-Security-Policy"}, nil), "", false},
+		{"page with frame-ancestors", "GET", "/provider", 200, browserHeader(html, nil, map[string]string{"Content-Security-Policy": browser.ProviderCSP + "; frame-ancestors 'self'"}), page, false},
+		{"page without Cache-Control", "GET", "/provider", 200, browserHeader(html, []string{"Cache-Control"}, nil), page, false},
+		{"page cached", "GET", "/provider", 200, browserHeader(html, nil, map[string]string{"Cache-Control": "max-age=60"}), page, false},
+		{"page as JSON", "GET", "/provider", 200, browserHeader("application/json", nil, map[string]string{"Content-Security-Policy": browser.ProviderCSP}), `{}`, false},
+		{"page as a script", "GET", "/provider", 200, browserHeader(js, nil, map[string]string{"Content-Security-Policy": browser.ProviderCSP}), page, false},
+		{"page without Content-Type", "GET", "/provider", 200, browserHeader(html, []string{"Content-Type"}, nil), page, false},
+		{"page empty", "GET", "/provider", 200, browserHeader(html, nil, nil), "", false},
+		{"page undocumented status", "GET", "/provider", 404, browserHeader(html, nil, nil), page, false},
+		{"page 431 in the Omise format", "GET", "/provider", 431, jsonHeader, omiseNotFound, true},
+		{"script", "GET", "/js/cardvault.v1.js", 200, browserHeader(js, nil, nil), script, true},
+		{"script HEAD", "HEAD", "/js/easyxdm-2.4.19.js", 200, browserHeader(js, nil, nil), "", true},
+		{"provider script", "GET", "/js/provider.v1.js", 200, browserHeader(js, nil, nil), script, true},
+		{"script without CORS", "GET", "/js/cardvault.v1.js", 200, browserHeader(js, []string{"Access-Control-Allow-Origin"}, nil), script, false},
+		{"script HEAD without CORS", "HEAD", "/js/cardvault.v1.js", 200, browserHeader(js, []string{"Access-Control-Allow-Origin"}, nil), "", false},
+		{"script CORS for one origin", "GET", "/js/cardvault.v1.js", 200, browserHeader(js, nil, map[string]string{"Access-Control-Allow-Origin": "https://shop.example"}), script, false},
+		{"script without CORP", "GET", "/js/easyxdm-2.4.19.js", 200, browserHeader(js, []string{"Cross-Origin-Resource-Policy"}, nil), script, false},
+		{"script without Cache-Control", "GET", "/js/provider.v1.js", 200, browserHeader(js, []string{"Cache-Control"}, nil), script, false},
+		{"script as HTML", "GET", "/js/cardvault.v1.js", 200, browserHeader(html, nil, map[string]string{"Access-Control-Allow-Origin": "*", "Cross-Origin-Resource-Policy": "cross-origin"}), script, false},
+		{"script as text/plain", "GET", "/js/cardvault.v1.js", 200, browserHeader(js, nil, map[string]string{"Content-Type": "text/plain"}), script, false},
+		{"script POST (Omise dialect)", "POST", "/js/cardvault.v1.js", 200, browserHeader(js, nil, nil), script, false},
+		{"another script version", "GET", "/js/cardvault.v2.js", 200, browserHeader(js, nil, nil), script, false},
+	}
+	for _, c := range cases {
+		err := Check(c.method, c.target, c.status, c.header, []byte(c.body))
+		if (err == nil) != c.ok {
+			t.Errorf("%s: err = %v, want ok %v", c.name, err, c.ok)
 		}
 	}
 }
