@@ -136,7 +136,7 @@ const MaxAuditPage = 1000
 
 // AuditStore holds the audit trail and its key.
 //
-// Appending. Every write method of Store (CreateAccount, ReplaceSecretKey,
+// Appending. Every write method of Store (CreateAccount, CreateFirstAccount, ReplaceSecretKey,
 // UpgradeKeys, AddKEK, FinishRotation, AddDataKey, Reseal, CreateToken,
 // PurgeTokens, CreateCustomer, UpdateCustomer, DeleteCustomer, UpdateCard,
 // DeleteCard, StoreCard, AddAuditKey, PruneAudit, AppendAudit; not UseNonce,
@@ -148,10 +148,10 @@ const MaxAuditPage = 1000
 // the token id (CreateToken), the customer id (CreateCustomer,
 // UpdateCustomer, DeleteCustomer, whatever the Ref), the card id (UpdateCard,
 // DeleteCard, StoreCard: the card created or the one updated), the account id
-// (CreateAccount), the decimal count written (UpgradeKeys: keys; Reseal:
+// (CreateAccount, CreateFirstAccount), the decimal count written (UpgradeKeys: keys; Reseal:
 // cards; PurgeTokens: cards destroyed; PruneAudit: records deleted), else "".
 // A batch write that writes nothing (UpgradeKeys, Reseal, PurgeTokens,
-// PruneAudit) appends nothing; PurgeTokens, which works in several
+// PruneAudit), and CreateFirstAccount on a store with an account, append nothing; PurgeTokens, which works in several
 // transactions, appends in each that destroys card data. To append, the
 // store, in the transaction:
 //

@@ -77,6 +77,12 @@ type AccountStore interface {
 	// CreateAccount stores an account, its first data key, its fingerprint
 	// key and its API keys.
 	CreateAccount(ctx context.Context, a *Account, dk DataKey, fk FingerprintKey, keys []APIKey) error
+	// CreateFirstAccount is CreateAccount on an empty store: in one write
+	// transaction it checks that the store has no account and only then
+	// stores a, so that of several processes starting together on an empty
+	// store exactly one creates it. It reports whether it did; when the
+	// store already has an account it writes nothing (no audit record either).
+	CreateFirstAccount(ctx context.Context, a *Account, dk DataKey, fk FingerprintKey, keys []APIKey) (bool, error)
 	// CountAccounts returns the number of accounts.
 	CountAccounts(ctx context.Context) (int, error)
 	// Accounts returns every account, oldest first.

@@ -12,36 +12,66 @@ import (
 // CreateAccount stores an account, its first data key, its fingerprint key
 // and its API keys.
 func (db *DB) CreateAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, fk cardvault.FingerprintKey, keys []cardvault.APIKey) error {
+	if err := checkAccount("CreateAccount", a, dk, fk, keys); err != nil {
+		return err
+	}
+	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		return db.insertAccount(ctx, tx, a, dk, fk, keys)
+	})
+}
+
+// CreateFirstAccount stores an account as CreateAccount does if the store
+// has none, in the same write transaction as the check: the single writer
+// makes the two one step for every process on the file.
+func (db *DB) CreateFirstAccount(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey, fk cardvault.FingerprintKey, keys []cardvault.APIKey) (bool, error) {
+	if err := checkAccount("CreateFirstAccount", a, dk, fk, keys); err != nil {
+		return false, err
+	}
+	var created bool
+	err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
+		created = false
+		var exists bool
+		if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM accounts)`).Scan(&exists); err != nil || exists {
+			return err
+		}
+		created = true
+		return db.insertAccount(ctx, tx, a, dk, fk, keys)
+	})
+	return created && err == nil, err
+}
+
+// checkAccount refuses an account without its keys or with an unset time.
+func checkAccount(method string, a *cardvault.Account, dk cardvault.DataKey, fk cardvault.FingerprintKey, keys []cardvault.APIKey) error {
 	if len(dk.Wrapped) == 0 || len(fk.Wrapped) == 0 {
-		return cardvault.Internal("sqlite: CreateAccount: a data key and a fingerprint key are required")
+		return cardvault.Internal("sqlite: %s: a data key and a fingerprint key are required", method)
 	}
 	times := []time.Time{a.CreatedAt, dk.CreatedAt, fk.CreatedAt}
 	for _, k := range keys {
 		times = append(times, k.CreatedAt)
 	}
-	if err := needTimes("CreateAccount", times...); err != nil {
+	return needTimes(method, times...)
+}
+
+// insertAccount writes an account, its keys and the context's audit records.
+func (db *DB) insertAccount(ctx context.Context, tx *sql.Tx, a *cardvault.Account, dk cardvault.DataKey, fk cardvault.FingerprintKey, keys []cardvault.APIKey) error {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
+		a.ID, a.Name, ms(a.CreatedAt)); err != nil {
 		return err
 	}
-	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO accounts (id, name, created_at) VALUES (?, ?, ?)`,
-			a.ID, a.Name, ms(a.CreatedAt)); err != nil {
+	if err := insertDataKey(ctx, tx, dk); err != nil {
+		return err
+	}
+	if err := insertFingerprintKey(ctx, tx, fk); err != nil {
+		return err
+	}
+	for _, k := range keys {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, mode, kind, sealed_secret,
+			secret_scheme, secret_kek_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Hash[:], k.AccountID,
+			k.Mode, k.Kind, k.SealedSecret, k.SecretWrap.Scheme, k.SecretWrap.KEKVersion, ms(k.CreatedAt)); err != nil {
 			return err
 		}
-		if err := insertDataKey(ctx, tx, dk); err != nil {
-			return err
-		}
-		if err := insertFingerprintKey(ctx, tx, fk); err != nil {
-			return err
-		}
-		for _, k := range keys {
-			if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (hash, account_id, mode, kind, sealed_secret,
-				secret_scheme, secret_kek_version, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.Hash[:], k.AccountID,
-				k.Mode, k.Kind, k.SealedSecret, k.SecretWrap.Scheme, k.SecretWrap.KEKVersion, ms(k.CreatedAt)); err != nil {
-				return err
-			}
-		}
-		return db.appendAudit(ctx, tx, a.ID)
-	})
+	}
+	return db.appendAudit(ctx, tx, a.ID)
 }
 
 // CountAccounts returns the number of accounts.

@@ -3,6 +3,7 @@ package storetest
 import (
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cardvault/cardvault"
@@ -14,6 +15,7 @@ var accountTests = []subtest{
 	{"APIKeyByHash", testAPIKeyByHash},
 	{"APIKeyUnknownHash", testAPIKeyUnknownHash},
 	{"CountAccounts", testCountAccounts},
+	{"CreateFirstAccount", testCreateFirstAccount},
 	{"DataKeys", testDataKeys},
 	{"MasterKeyCheck", testMasterKeyCheck},
 	{"Accounts", testAccounts},
@@ -90,6 +92,57 @@ func testCountAccounts(t *testing.T, f *Fixture) {
 	MustAccount(t, v)
 	if n, err = s.CountAccounts(f.Ctx); err != nil || n != 1 {
 		t.Errorf("CountAccounts after one CreateAccount = %d, %v; want 1, nil", n, err)
+	}
+}
+
+// testCreateFirstAccount: 8 vaults (instances) on one empty store calling
+// CreateFirstAccount at once create exactly one account, recorded once; on a
+// store with an account it creates nothing and records nothing.
+func testCreateFirstAccount(t *testing.T, f *Fixture) {
+	s := f.Open(t)
+	const n = 8
+	creds := make([]*vault.Credentials, n)
+	errs := make([]error, n)
+	vs := make([]*vault.Vault, n)
+	for i := range vs {
+		vs[i], _ = MustVault(t, s)
+	}
+	gate := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			<-gate
+			creds[i], errs[i] = vs[i].CreateFirstAccount(f.Ctx, "default")
+		})
+	}
+	close(gate)
+	wg.Wait()
+	created := 0
+	for i := range n {
+		noErr(t, "CreateFirstAccount", errs[i])
+		if creds[i] != nil {
+			created++
+		}
+	}
+	if created != 1 {
+		t.Errorf("%d concurrent CreateFirstAccount on an empty store: %d created, want 1", n, created)
+	}
+	if c, err := s.CountAccounts(f.Ctx); err != nil || c != 1 {
+		t.Errorf("CountAccounts after them = %d, %v; want 1", c, err)
+	}
+	if cr, err := vs[0].CreateFirstAccount(f.Ctx, "again"); err != nil || cr != nil {
+		t.Errorf("CreateFirstAccount on a store with an account = %v, %v; want nil, nil", cr != nil, err)
+	}
+	recs, err := s.AuditRecords(f.Ctx, cardvault.AuditFilter{Limit: cardvault.MaxAuditPage})
+	noErr(t, "AuditRecords", err)
+	recorded := 0
+	for _, r := range recs {
+		if r.Action == cardvault.AuditAccountCreate {
+			recorded++
+		}
+	}
+	if recorded != 1 {
+		t.Errorf("%d %s records, want 1", recorded, cardvault.AuditAccountCreate)
 	}
 }
 

@@ -66,6 +66,25 @@ type Credentials struct {
 // CreateAccount creates an account with a data key and a test and a live key
 // pair; name is an operator's label (at most 255 characters, may be "").
 func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, error) {
+	return v.createAccount(ctx, name, func(ctx context.Context, a *cardvault.Account, dk cardvault.DataKey,
+		fk cardvault.FingerprintKey, recs []cardvault.APIKey) (bool, error) {
+		return true, v.store.CreateAccount(ctx, a, dk, fk, recs)
+	})
+}
+
+// CreateFirstAccount creates an account as CreateAccount does if the store
+// has none, atomically (Store.CreateFirstAccount): of several processes
+// starting together on an empty store exactly one gets credentials; the
+// others get nil and nil.
+func (v *Vault) CreateFirstAccount(ctx context.Context, name string) (*Credentials, error) {
+	return v.createAccount(ctx, name, v.store.CreateFirstAccount)
+}
+
+// createAccount makes an account's keys and has store store them, with the
+// audit record of the creation; nil credentials when store reports that it
+// created nothing.
+func (v *Vault) createAccount(ctx context.Context, name string, store func(ctx context.Context, a *cardvault.Account,
+	dk cardvault.DataKey, fk cardvault.FingerprintKey, recs []cardvault.APIKey) (bool, error)) (*Credentials, error) {
 	now := v.Now()
 	if len([]rune(name)) > 255 {
 		return nil, &cardvault.Error{Code: cardvault.ETooLong, Field: "name"}
@@ -90,9 +109,13 @@ func (v *Vault) CreateAccount(ctx context.Context, name string) (*Credentials, e
 			cr.Live = pair
 		}
 	}
+	var created bool
 	err := v.audited(ctx, cardvault.AuditRecord{AccountID: a.ID, Action: cardvault.AuditAccountCreate}, a.ID,
-		func(ctx context.Context) error { return v.store.CreateAccount(ctx, a, dk, fk, recs) })
-	if err != nil {
+		func(ctx context.Context) (err error) {
+			created, err = store(ctx, a, dk, fk, recs)
+			return err
+		})
+	if err != nil || !created {
 		return nil, err
 	}
 	return cr, nil

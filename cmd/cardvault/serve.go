@@ -188,13 +188,15 @@ func serveVault(ctx context.Context, v *vault.Vault, l net.Listener, cfg *tls.Co
 }
 
 // firstAccount creates an account on an empty store (nil when the store
-// already has one).
+// already has one). Counting first spares a started store the keys and the
+// write; the creation itself checks again atomically, so that of instances
+// starting together on an empty database one creates it and prints its keys.
 func firstAccount(ctx context.Context, v *vault.Vault) (*vault.Credentials, error) {
 	n, err := v.CountAccounts(ctx)
 	if err != nil || n > 0 {
 		return nil, err
 	}
-	return v.CreateAccount(ctx, "default")
+	return v.CreateFirstAccount(ctx, "default")
 }
 
 // printFirstKeys prints the first account's key pairs once, to standard
