@@ -4,19 +4,22 @@ import (
 	"context"
 	"errors"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cardvault/cardvault"
 	"github.com/jackc/pgx/v5"
 )
 
-// The audit trail (cardvault.AuditStore). Every write appends its context's
-// pending records with appendAudit, last in its transaction: it takes the
-// audit lock (a transaction-level advisory lock, held until commit), reads
-// the chain head and extends it. Instances append one transaction at a time,
-// and only for the moment between a write's last change and its commit.
+// The audit trail (cardvault.AuditStore). Every write inserts its context's
+// pending records with appendAudit, last in its transaction, unsealed: seq
+// and mac NULL, numbered only by the internal id (a sequence, which may leave
+// gaps), without a lock, so writes of every instance commit side by side. The
+// sealer (seal.go) then gives committed records their Seq and MAC, in id
+// order, under the audit lock; readers seal first (AuditRecords, PruneAudit).
 
-// auditLock names the advisory lock that serializes appends to the chain.
+// auditLock names the advisory lock that serializes sealing the chain (and
+// pruning it) across instances.
 const auditLock = "cardvault.audit"
 
 // lockAudit takes the audit lock until the transaction ends.
@@ -25,45 +28,39 @@ func lockAudit(ctx context.Context, tx pgx.Tx) error {
 	return err
 }
 
-// appendAudit appends ctx's pending records in tx, filling empty Objects
-// with object.
+// appendAudit inserts ctx's pending records in tx, unsealed, filling empty
+// Objects with object. The write that commits tx signals the sealer.
 func appendAudit(ctx context.Context, tx pgx.Tx, object string) error {
-	recs, chain := cardvault.PendingAudit(ctx, object)
+	recs, _ := cardvault.PendingAudit(ctx, object)
 	if len(recs) == 0 {
 		return nil
 	}
-	if err := lockAudit(ctx, tx); err != nil {
-		return err
-	}
-	seq, mac, err := auditHead(ctx, tx)
-	if err != nil {
-		return err
-	}
+	args := make([]any, 0, 10*len(recs))
+	var q strings.Builder
+	q.WriteString(`INSERT INTO audit_log (at, account_id, mode, actor, action, object, detail, result,
+		request_id, client_addr) VALUES `)
 	for i := range recs {
 		r := &recs[i]
 		if err := needTimes("audit "+r.Action, r.At); err != nil {
 			return err
 		}
-		seq++
-		r.Seq = seq
-		chain.Seal(mac, r)
-		if _, err := tx.Exec(ctx, `INSERT INTO audit_log (seq, at, account_id, mode, actor, action, object,
-			detail, result, request_id, client_addr, mac) VALUES (`+placeholders(1, 12)+`)`,
-			r.Seq, ms(r.At), r.AccountID, r.Mode, r.Actor, r.Action, r.Object, r.Detail, r.Result, r.RequestID,
-			r.ClientAddr, r.MAC); err != nil {
-			return err
+		if i > 0 {
+			q.WriteString(", ")
 		}
-		mac = r.MAC
+		q.WriteString("(" + placeholders(len(args)+1, 10) + ")")
+		args = append(args, ms(r.At), r.AccountID, r.Mode, r.Actor, r.Action, r.Object, r.Detail, r.Result,
+			r.RequestID, r.ClientAddr)
 	}
-	return nil
+	_, err := tx.Exec(ctx, q.String(), args...)
+	return err
 }
 
-// auditHead returns the Seq and MAC of the chain's last record, else of the
-// anchor, else 0 and zero bytes.
+// auditHead returns the Seq and MAC of the chain's last sealed record, else
+// of the anchor, else 0 and zero bytes.
 func auditHead(ctx context.Context, q querier) (int64, []byte, error) {
 	var seq int64
 	var mac []byte
-	err := q.QueryRow(ctx, `SELECT seq, mac FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac)
+	err := q.QueryRow(ctx, `SELECT seq, mac FROM audit_log WHERE seq IS NOT NULL ORDER BY seq DESC LIMIT 1`).Scan(&seq, &mac)
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = q.QueryRow(ctx, `SELECT seq, mac FROM audit_anchor WHERE id = 1`).Scan(&seq, &mac)
 		if errors.Is(err, pgx.ErrNoRows) {
@@ -126,8 +123,11 @@ func (db *DB) AuditRecords(ctx context.Context, f cardvault.AuditFilter) ([]card
 	if f.Limit < 1 || f.Limit > cardvault.MaxAuditPage {
 		return nil, cardvault.Internal("postgres: AuditRecords: limit %d outside 1…%d", f.Limit, cardvault.MaxAuditPage)
 	}
+	if err := db.sealNow(ctx, "AuditRecords"); err != nil {
+		return nil, err
+	}
 	q, args := `SELECT seq, at, account_id, mode, actor, action, object, detail, result, request_id, client_addr, mac
-		FROM audit_log WHERE seq > $1`, []any{f.After}
+		FROM audit_log WHERE seq > $1 AND seq IS NOT NULL`, []any{f.After}
 	if !f.Since.IsZero() {
 		args = append(args, ms(f.Since))
 		q += ` AND at >= $` + strconv.Itoa(len(args))
@@ -162,9 +162,10 @@ func (db *DB) AuditAnchor(ctx context.Context) (cardvault.AuditAnchor, error) {
 	return a, db.fail(ctx, "AuditAnchor", err)
 }
 
-// PruneAudit deletes the oldest records before before (at most limit), moves
-// the anchor past them and appends the pending records, holding the audit
-// lock throughout.
+// PruneAudit seals the chain, then deletes its oldest records before before
+// (at most limit), moves the anchor past them and appends the pending
+// records (unsealed, as every write does), holding the audit lock so that no
+// sealer extends the chain meanwhile.
 func (db *DB) PruneAudit(ctx context.Context, before, at time.Time, limit int) (int, error) {
 	if err := needTimes("PruneAudit", before, at); err != nil {
 		return 0, err
@@ -176,6 +177,10 @@ func (db *DB) PruneAudit(ctx context.Context, before, at time.Time, limit int) (
 	if limit < 1 {
 		return 0, cardvault.Internal("postgres: PruneAudit: limit %d", limit)
 	}
+	db.noteChain(chain)
+	if err := db.sealNow(ctx, "PruneAudit"); err != nil {
+		return 0, err
+	}
 	var n int
 	err := db.write(ctx, "PruneAudit", func(ctx context.Context, tx pgx.Tx) error {
 		n = 0
@@ -186,7 +191,7 @@ func (db *DB) PruneAudit(ctx context.Context, before, at time.Time, limit int) (
 			seq, at int64
 			mac     []byte
 		}
-		rows, err := tx.Query(ctx, `SELECT seq, at, mac FROM audit_log ORDER BY seq LIMIT $1`, limit)
+		rows, err := tx.Query(ctx, `SELECT seq, at, mac FROM audit_log WHERE seq IS NOT NULL ORDER BY seq LIMIT $1`, limit)
 		oldest, err := collect(rows, err, func(r pgx.Row) (rec, error) {
 			var x rec
 			err := r.Scan(&x.seq, &x.at, &x.mac)

@@ -88,6 +88,7 @@ type DB struct {
 	opTimeout time.Duration // opTimeout
 	closed    atomic.Bool   // Close was called: the pool's errors say so
 	down      atomic.Bool   // a method failed as unavailable, no statement has succeeded since
+	seal      sealer        // seals the audit records writes append (seal.go)
 }
 
 var _ cardvault.Store = (*DB)(nil)
@@ -139,6 +140,7 @@ func Open(ctx context.Context, dsn string, opts ...Option) (*DB, error) {
 		db.pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
 	}
+	db.startSealer()
 	return db, nil
 }
 
@@ -156,8 +158,12 @@ func (db *DB) checkServer(ctx context.Context) error {
 	return nil
 }
 
-// Close closes the pool, waiting for connections in use to be returned.
+// Close stops the audit sealer, seals what this instance's writes appended
+// (unless the database is down: another instance, or the next to start,
+// seals it), and closes the pool, waiting for connections in use to be
+// returned.
 func (db *DB) Close() error {
+	db.stopSealer()
 	db.closed.Store(true)
 	db.pool.Close()
 	return nil
@@ -261,6 +267,9 @@ func (db *DB) write(ctx context.Context, op string, fn writeFunc) error {
 			return fmt.Errorf("postgres: %s: write not started: %w", op, err)
 		}
 		err := db.tryWrite(ctx, fn)
+		if err == nil {
+			db.wrote(ctx)
+		}
 		if err == nil || !retryable(err) || attempt == maxAttempts {
 			return db.fail(ctx, op, err)
 		}
