@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"strconv"
 	"strings"
@@ -31,14 +32,14 @@ func lockAudit(ctx context.Context, tx pgx.Tx) error {
 // appendAudit inserts ctx's pending records in tx, unsealed, filling empty
 // Objects with object. The write that commits tx signals the sealer.
 func appendAudit(ctx context.Context, tx pgx.Tx, object string) error {
-	recs, _ := cardvault.PendingAudit(ctx, object)
+	recs, chain := cardvault.PendingAudit(ctx, object)
 	if len(recs) == 0 {
 		return nil
 	}
-	args := make([]any, 0, 10*len(recs))
+	args := make([]any, 0, 12*len(recs))
 	var q strings.Builder
 	q.WriteString(`INSERT INTO audit_log (at, account_id, mode, actor, action, object, detail, result,
-		request_id, client_addr) VALUES `)
+		request_id, client_addr, nonce, entry_mac) VALUES `)
 	for i := range recs {
 		r := &recs[i]
 		if err := needTimes("audit "+r.Action, r.At); err != nil {
@@ -47,12 +48,25 @@ func appendAudit(ctx context.Context, tx pgx.Tx, object string) error {
 		if i > 0 {
 			q.WriteString(", ")
 		}
-		q.WriteString("(" + placeholders(len(args)+1, 10) + ")")
+		q.WriteString("(" + placeholders(len(args)+1, 12) + ")")
+		nonce := make([]byte, cardvault.AuditMACSize)
+		_, _ = rand.Read(nonce) // never fails (crypto/rand)
 		args = append(args, ms(r.At), r.AccountID, r.Mode, r.Actor, r.Action, r.Object, r.Detail, r.Result,
-			r.RequestID, r.ClientAddr)
+			r.RequestID, r.ClientAddr, nonce, entryMAC(chain, nonce, *r))
 	}
 	_, err := tx.Exec(ctx, q.String(), args...)
 	return err
+}
+
+// entryMAC is a record's MAC as its writer inserts it: AuditChain.Seal over
+// a random nonce (unique in the table) as the previous MAC, and the record
+// with Seq 0, which no sealed record has. Only an instance holding the audit
+// key can make one, so a record inserted or changed by anyone else is never
+// sealed into the chain.
+func entryMAC(chain cardvault.AuditChain, nonce []byte, r cardvault.AuditRecord) []byte {
+	r.Seq, r.MAC = 0, nil
+	chain.Seal(nonce, &r)
+	return r.MAC
 }
 
 // auditHead returns the Seq and MAC of the chain's last sealed record, else

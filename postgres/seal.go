@@ -2,6 +2,7 @@ package postgres
 
 import (
 	"context"
+	"crypto/hmac"
 	"errors"
 	"sync"
 	"sync/atomic"
@@ -199,34 +200,49 @@ func (db *DB) sealOnce(ctx context.Context, chain cardvault.AuditChain, wait boo
 			return err
 		}
 		rows, err := tx.Query(ctx, `SELECT id, at, account_id, mode, actor, action, object, detail, result,
-			request_id, client_addr FROM audit_log WHERE seq IS NULL ORDER BY id LIMIT $1`, sealBatch)
+			request_id, client_addr, nonce, entry_mac FROM audit_log WHERE seq IS NULL AND NOT rejected
+			ORDER BY id LIMIT $1`, sealBatch)
 		recs, err := collect(rows, err, func(r pgx.Row) (idRecord, error) {
 			var x idRecord
 			var at int64
 			err := r.Scan(&x.id, &at, &x.AccountID, &x.Mode, &x.Actor, &x.Action, &x.Object, &x.Detail,
-				&x.Result, &x.RequestID, &x.ClientAddr)
+				&x.Result, &x.RequestID, &x.ClientAddr, &x.nonce, &x.entryMAC)
 			x.At = fromMS(at)
 			return x, err
 		})
 		if err != nil || len(recs) == 0 {
 			return err
 		}
-		ids, seqs, macs := make([]int64, len(recs)), make([]int64, len(recs)), make([][]byte, len(recs))
+		var ids, seqs, rejected []int64
+		var macs [][]byte
 		for i := range recs {
 			r := &recs[i].AuditRecord
+			if len(recs[i].nonce) != cardvault.AuditMACSize ||
+				!hmac.Equal(entryMAC(chain, recs[i].nonce, *r), recs[i].entryMAC) {
+				rejected = append(rejected, recs[i].id)
+				continue
+			}
 			seq++
 			r.Seq = seq
 			chain.Seal(mac, r)
 			mac = r.MAC
-			ids[i], seqs[i], macs[i] = recs[i].id, r.Seq, r.MAC
+			ids, seqs, macs = append(ids, recs[i].id), append(seqs, r.Seq), append(macs, r.MAC)
+		}
+		if len(rejected) > 0 {
+			db.log.Error("postgres: audit records whose entry MAC does not verify (inserted or changed by "+
+				"someone without the audit key) are left out of the chain, marked rejected", "ids", rejected)
+			if _, err := tx.Exec(ctx, `UPDATE audit_log SET rejected = true WHERE id = ANY($1) AND seq IS NULL`,
+				rejected); err != nil {
+				return err
+			}
 		}
 		tag, err := tx.Exec(ctx, `UPDATE audit_log a SET seq = u.seq, mac = u.mac
 			FROM unnest($1::bigint[], $2::bigint[], $3::bytea[]) AS u(id, seq, mac)
-			WHERE a.id = u.id AND a.seq IS NULL`, ids, seqs, macs)
+			WHERE a.id = u.id AND a.seq IS NULL AND NOT a.rejected`, ids, seqs, macs)
 		if err != nil {
 			return err
 		}
-		if tag.RowsAffected() != int64(len(recs)) {
+		if tag.RowsAffected() != int64(len(ids)) {
 			return errSealRace
 		}
 		n = len(recs)
@@ -242,9 +258,11 @@ func (db *DB) sealOnce(ctx context.Context, chain cardvault.AuditChain, wait boo
 // by another: the audit lock did not serialize them. It rolls back.
 var errSealRace = errors.New("audit records sealed by two passes at once")
 
-// idRecord is an unsealed record with its internal id.
+// idRecord is an unsealed record with its internal id and its writer's
+// entry MAC.
 type idRecord struct {
-	id int64
+	id              int64
+	nonce, entryMAC []byte
 	cardvault.AuditRecord
 }
 

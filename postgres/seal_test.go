@@ -290,3 +290,42 @@ func TestAuditVerifySealsFirst(t *testing.T) {
 		t.Fatalf("verified %d records of %d, %d left unsealed", sum.Records, all, left)
 	}
 }
+
+// TestAuditForgedRecordNotSealed: unsealed rows inserted or changed by
+// someone without the audit key (a row without an entry MAC, one with a
+// wrong one, a genuine row changed, a genuine row copied under a new nonce)
+// never enter the chain: the sealer marks them rejected and seals the others.
+func TestAuditForgedRecordNotSealed(t *testing.T) {
+	dsn := FreshSchema(t, BaseURL(t))
+	chain := testChain(t)
+	crashed := MustOpen(t, dsn, withoutSealer())
+	want := appendMany(t, "genuine", chain, 1, 4, crashed)
+	exec := func(sql string) {
+		t.Helper()
+		if _, err := crashed.pool.Exec(t.Context(), sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec(`INSERT INTO audit_log (at, account_id, mode, actor, action, object, detail, result, request_id, client_addr)
+		VALUES (1, '', 0, 'server', 'test.seal', 'forged-none', '', 'ok', '', '')`)
+	exec(`INSERT INTO audit_log (at, account_id, mode, actor, action, object, detail, result, request_id, client_addr,
+		nonce, entry_mac) VALUES (1, '', 0, 'server', 'test.seal', 'forged-mac', '', 'ok', '', '',
+		sha256('n'), sha256('m'))`)
+	exec(`INSERT INTO audit_log (at, account_id, mode, actor, action, object, detail, result, request_id, client_addr,
+		nonce, entry_mac) SELECT at, account_id, mode, actor, action, object, detail, result, request_id, client_addr,
+		sha256('copy'), entry_mac FROM audit_log WHERE object = 'genuine.db0.w0-1'`)
+	exec(`UPDATE audit_log SET detail = 'changed' WHERE object = 'genuine.db0.w0-2'`)
+	delete(want, "genuine.db0.w0-2")
+	_ = crashed.Close()
+
+	next := MustOpen(t, dsn)
+	if err := next.SealAudit(t.Context(), chain); err != nil {
+		t.Fatal(err)
+	}
+	checkChain(t, next, chain, want)
+	var rejected int
+	if err := next.pool.QueryRow(t.Context(), `SELECT count(*) FROM audit_log WHERE rejected AND seq IS NULL`).
+		Scan(&rejected); err != nil || rejected != 4 {
+		t.Fatalf("%d rows rejected (%v), want 4", rejected, err)
+	}
+}
