@@ -53,13 +53,18 @@ type Token struct {
 	Mode      Mode
 	Used      bool
 	CreatedAt time.Time
+	// ExpiresAt is fixed when the token is created (CreatedAt plus the token
+	// TTL of the vault that created it) and stored with it, so that every
+	// instance on a store judges the token by the same instant whatever its
+	// own TTL.
+	ExpiresAt time.Time
 	Card      *Card
 }
 
-// Expired reports whether an unused token's TTL has passed at now: a token
-// is valid through created+ttl inclusive, the same bound attaching uses.
-func (t *Token) Expired(now time.Time, ttl time.Duration) bool {
-	return now.After(t.CreatedAt.Add(ttl))
+// Expired reports whether the token has expired at now: a token is valid
+// through ExpiresAt inclusive, the same bound attaching uses.
+func (t *Token) Expired(now time.Time) bool {
+	return now.After(t.ExpiresAt)
 }
 
 // Customer holds stored cards. It is shared by both dialects.

@@ -144,13 +144,14 @@ type KeyStore interface {
 
 // TokenStore holds single-use tokens and their unattached cards.
 type TokenStore interface {
-	// CreateToken stores a token and its unattached card.
+	// CreateToken stores a token, with its ExpiresAt, and its unattached card.
 	CreateToken(ctx context.Context, t *Token) error
 	// Token returns a token with its card (ENotFound when unknown, purged or its card is gone).
 	Token(ctx context.Context, s Scope, id string) (*Token, error)
-	// PurgeTokens destroys the card data of unused tokens created before expiredBefore
-	// (their tombstones remain) and removes token rows created before forgetBefore.
-	// It returns how many cards were destroyed.
+	// PurgeTokens destroys the card data of unused tokens whose ExpiresAt is
+	// before expiredBefore (their tombstones remain) and removes token rows
+	// whose ExpiresAt is before forgetBefore, finding both through an index
+	// on the expiry. It returns how many cards were destroyed.
 	PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.Time) (int, error)
 }
 
@@ -238,5 +239,5 @@ type Ref struct {
 // Attach asks a store to consume a token as a customer's new card.
 type Attach struct {
 	TokenID       string
-	ExpiredBefore time.Time // tokens created before this instant have expired
+	ExpiredBefore time.Time // a token whose ExpiresAt is before this instant has expired (the attach's now)
 }

@@ -138,7 +138,7 @@ func TestInstancesPurge(t *testing.T) {
 	var destroyed [2]int
 	together(2, func(i int) {
 		var err error
-		if destroyed[i], err = []*DB{a, b}[i].PurgeTokens(context.Background(), now.Add(-storetest.TokenTTL), now.Add(-48*time.Hour)); err != nil {
+		if destroyed[i], err = []*DB{a, b}[i].PurgeTokens(context.Background(), now, now.Add(-48*time.Hour)); err != nil {
 			t.Errorf("PurgeTokens on instance %d: %v", i, err)
 		}
 	})

@@ -10,20 +10,21 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// CreateToken stores a token and its card. The token's expiry is fixed by
-// its created_at: every instance judges it by the same instant.
+// CreateToken stores a token, with its expiry, and its card. The expiry is
+// stored, not derived from an instance's TTL: every instance judges the
+// token by the same instant.
 func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
 	ctx, cancel := db.bounded(ctx)
 	defer cancel()
-	if err := needTimes("CreateToken", t.CreatedAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
+	if err := needTimes("CreateToken", t.CreatedAt, t.ExpiresAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
 		return err
 	}
 	return db.write(ctx, "CreateToken", func(ctx context.Context, tx pgx.Tx) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
-			VALUES ($1, $2, $3, $4, false, $5)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt)); err != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at, expires_at)
+			VALUES ($1, $2, $3, $4, false, $5, $6)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt), ms(t.ExpiresAt)); err != nil {
 			return err
 		}
 		return appendAudit(ctx, tx, t.ID)
@@ -36,18 +37,19 @@ func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvau
 	ctx, cancel := db.bounded(ctx)
 	defer cancel()
 	t := cardvault.Token{ID: id, AccountID: s.AccountID, Mode: s.Mode}
-	var created int64
-	row := db.pool.QueryRow(ctx, `SELECT tk.used, tk.token_created, `+cardColumns+` FROM cards
-		JOIN (SELECT card_id, used, created_at AS token_created FROM tokens WHERE id = $1 AND account_id = $2 AND mode = $3) tk
+	var created, expires int64
+	row := db.pool.QueryRow(ctx, `SELECT tk.used, tk.token_created, tk.expires_at, `+cardColumns+` FROM cards
+		JOIN (SELECT card_id, used, created_at AS token_created, expires_at FROM tokens
+			WHERE id = $1 AND account_id = $2 AND mode = $3) tk
 		ON cards.id = tk.card_id`, id, s.AccountID, s.Mode)
-	c, err := scanCard(row, &t.Used, &created)
+	c, err := scanCard(row, &t.Used, &created, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, cardvault.NotFound("token", id)
 	}
 	if err != nil {
 		return nil, db.fail(ctx, "Token", err)
 	}
-	t.CreatedAt, t.Card = fromMS(created), c
+	t.CreatedAt, t.ExpiresAt, t.Card = fromMS(created), fromMS(expires), c
 	return &t, nil
 }
 
@@ -57,16 +59,16 @@ func (db *DB) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvau
 func lockToken(ctx context.Context, tx pgx.Tx, s cardvault.Scope, id string) (t *cardvault.Token, cardID string, err error) {
 	t = &cardvault.Token{ID: id, AccountID: s.AccountID, Mode: s.Mode}
 	var card *string
-	var created int64
-	err = tx.QueryRow(ctx, `SELECT card_id, used, created_at FROM tokens WHERE id = $1 AND account_id = $2 AND mode = $3
-		FOR UPDATE`, id, s.AccountID, s.Mode).Scan(&card, &t.Used, &created)
+	var created, expires int64
+	err = tx.QueryRow(ctx, `SELECT card_id, used, created_at, expires_at FROM tokens WHERE id = $1 AND account_id = $2
+		AND mode = $3 FOR UPDATE`, id, s.AccountID, s.Mode).Scan(&card, &t.Used, &created, &expires)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, "", cardvault.NotFound("token", id)
 	}
 	if err != nil {
 		return nil, "", err
 	}
-	t.CreatedAt = fromMS(created)
+	t.CreatedAt, t.ExpiresAt = fromMS(created), fromMS(expires)
 	if card != nil {
 		cardID = *card
 	}
@@ -84,7 +86,7 @@ func attachToken(ctx context.Context, tx pgx.Tx, c *cardvault.Customer, att *car
 	switch {
 	case t.Used:
 		return &cardvault.Error{Code: cardvault.EUsedToken, ID: t.ID}
-	case cardID == "" || t.CreatedAt.Before(att.ExpiredBefore):
+	case cardID == "" || t.ExpiresAt.Before(att.ExpiredBefore):
 		return &cardvault.Error{Code: cardvault.ETokenExpired, ID: t.ID}
 	}
 	if _, err := tx.Exec(ctx, `UPDATE tokens SET used = true WHERE id = $1`, t.ID); err != nil {
@@ -141,13 +143,12 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 	return total, db.forgetTokens(ctx, ms(forgetBefore))
 }
 
-// forgetTokens deletes the tokens created before a time, purgeBatch per write.
+// forgetTokens deletes the tokens that expired before a time, purgeBatch per write.
 func (db *DB) forgetTokens(ctx context.Context, before int64) error {
 	for {
 		var n int64
 		err := db.write(ctx, "PurgeTokens", func(ctx context.Context, tx pgx.Tx) error {
-			tag, err := tx.Exec(ctx, `DELETE FROM tokens WHERE id IN
-				(SELECT id FROM tokens WHERE created_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`, before, purgeBatch)
+			tag, err := tx.Exec(ctx, forgetTokensSQL, before, purgeBatch)
 			n = tag.RowsAffected()
 			return err
 		})
@@ -157,12 +158,20 @@ func (db *DB) forgetTokens(ctx context.Context, before int64) error {
 	}
 }
 
+// The janitor's statements: both find their tokens through an index on
+// expires_at (tokens_pending, tokens_expires; TestJanitorUsesIndexes).
+const (
+	purgeExpiredSQL = `SELECT id, card_id FROM tokens WHERE NOT used AND card_id IS NOT NULL
+		AND expires_at < $1 ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`
+	forgetTokensSQL = `DELETE FROM tokens WHERE id IN
+		(SELECT id FROM tokens WHERE expires_at < $1 LIMIT $2 FOR UPDATE SKIP LOCKED)`
+)
+
 // purgeExpired destroys the cards of up to purgeBatch expired unused tokens
 // and leaves the tokens as tombstones. It returns how many tokens it found
 // and how many cards it destroyed.
 func purgeExpired(ctx context.Context, tx pgx.Tx, before int64) (seen, destroyed int, err error) {
-	rows, err := tx.Query(ctx, `SELECT id, card_id FROM tokens WHERE NOT used AND card_id IS NOT NULL
-		AND created_at < $1 ORDER BY created_at LIMIT $2 FOR UPDATE SKIP LOCKED`, before, purgeBatch)
+	rows, err := tx.Query(ctx, purgeExpiredSQL, before, purgeBatch)
 	type pair struct{ token, card string }
 	ps, err := collect(rows, err, func(r pgx.Row) (pair, error) {
 		var p pair

@@ -7,7 +7,8 @@ import (
 	"time"
 )
 
-// seedTokens inserts n unused tokens with their cards, created at created (ms).
+// seedTokens inserts n unused tokens with their cards, created and expiring
+// at created (ms).
 func seedTokens(t *testing.T, db *DB, n int, created int64) {
 	t.Helper()
 	if err := db.write(context.Background(), func(ctx context.Context, tx *sql.Tx) error {
@@ -21,8 +22,8 @@ func seedTokens(t *testing.T, db *DB, n int, created int64) {
 			FROM n`, n, created, created, created); err != nil {
 			return err
 		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
-			SELECT 'tokn_' || substr(id, 6), 'acct_p', 1, id, 0, created_at FROM cards WHERE created_at = ?`, created)
+		_, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at, expires_at)
+			SELECT 'tokn_' || substr(id, 6), 'acct_p', 1, id, 0, created_at, created_at FROM cards WHERE created_at = ?`, created)
 		return err
 	}); err != nil {
 		t.Fatal(err)

@@ -10,17 +10,17 @@ import (
 	"github.com/cardvault/cardvault"
 )
 
-// CreateToken stores a token and its card.
+// CreateToken stores a token, with its expiry, and its card.
 func (db *DB) CreateToken(ctx context.Context, t *cardvault.Token) error {
-	if err := needTimes("CreateToken", t.CreatedAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
+	if err := needTimes("CreateToken", t.CreatedAt, t.ExpiresAt, t.Card.CreatedAt, t.Card.ModifiedAt); err != nil {
 		return err
 	}
 	return db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 		if err := insertCard(ctx, tx, t.Card); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at)
-			VALUES (?, ?, ?, ?, 0, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt)); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO tokens (id, account_id, mode, card_id, used, created_at, expires_at)
+			VALUES (?, ?, ?, ?, 0, ?, ?)`, t.ID, t.AccountID, t.Mode, t.Card.ID, ms(t.CreatedAt), ms(t.ExpiresAt)); err != nil {
 			return err
 		}
 		return db.appendAudit(ctx, tx, t.ID)
@@ -48,13 +48,13 @@ func (db *DB) token(ctx context.Context, s cardvault.Scope, id string) (*cardvau
 func tokenRow(ctx context.Context, q queryer, s cardvault.Scope, id string) (*cardvault.Token, string, error) {
 	t := cardvault.Token{ID: id, AccountID: s.AccountID, Mode: s.Mode}
 	var cardID sql.NullString
-	var created int64
-	err := q.QueryRowContext(ctx, `SELECT card_id, used, created_at FROM tokens WHERE id = ? AND account_id = ? AND mode = ?`,
-		id, s.AccountID, s.Mode).Scan(&cardID, &t.Used, &created)
+	var created, expires int64
+	err := q.QueryRowContext(ctx, `SELECT card_id, used, created_at, expires_at FROM tokens
+		WHERE id = ? AND account_id = ? AND mode = ?`, id, s.AccountID, s.Mode).Scan(&cardID, &t.Used, &created, &expires)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, "", cardvault.NotFound("token", id)
 	}
-	t.CreatedAt = fromMS(created)
+	t.CreatedAt, t.ExpiresAt = fromMS(created), fromMS(expires)
 	return &t, cardID.String, err
 }
 
@@ -69,7 +69,7 @@ func attachToken(ctx context.Context, tx *sql.Tx, c *cardvault.Customer, att *ca
 	switch {
 	case t.Used:
 		return "", &cardvault.Error{Code: cardvault.EUsedToken, ID: t.ID}
-	case cardID == "" || t.CreatedAt.Before(att.ExpiredBefore):
+	case cardID == "" || t.ExpiresAt.Before(att.ExpiredBefore):
 		return "", &cardvault.Error{Code: cardvault.ETokenExpired, ID: t.ID}
 	}
 	res, err := tx.ExecContext(ctx, `UPDATE tokens SET used = 1 WHERE id = ? AND used = 0`, t.ID)
@@ -125,13 +125,13 @@ func (db *DB) PurgeTokens(ctx context.Context, expiredBefore, forgetBefore time.
 	return total, db.forgetTokens(ctx, ms(forgetBefore))
 }
 
-// forgetTokens deletes the tokens created before a time, purgeBatch per write.
+// forgetTokens deletes the tokens that expired before a time, purgeBatch per write.
 func (db *DB) forgetTokens(ctx context.Context, before int64) error {
 	for {
 		var n int64
 		err := db.write(ctx, func(ctx context.Context, tx *sql.Tx) error {
 			res, err := tx.ExecContext(ctx, `DELETE FROM tokens WHERE rowid IN
-				(SELECT rowid FROM tokens WHERE created_at < ? LIMIT ?)`, before, purgeBatch)
+				(SELECT rowid FROM tokens WHERE expires_at < ? LIMIT ?)`, before, purgeBatch)
 			if err == nil {
 				n, err = res.RowsAffected()
 			}
@@ -148,7 +148,7 @@ func (db *DB) forgetTokens(ctx context.Context, before int64) error {
 // and how many cards it destroyed.
 func purgeExpired(ctx context.Context, tx *sql.Tx, before int64) (seen, destroyed int, err error) {
 	rows, err := tx.QueryContext(ctx, `SELECT id, card_id FROM tokens WHERE used = 0 AND card_id IS NOT NULL
-		AND created_at < ? ORDER BY created_at LIMIT ?`, before, purgeBatch)
+		AND expires_at < ? ORDER BY expires_at LIMIT ?`, before, purgeBatch)
 	if err != nil {
 		return 0, 0, err
 	}

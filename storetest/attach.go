@@ -1,10 +1,12 @@
 package storetest
 
 import (
+	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/cardvault/cardvault"
+	"github.com/cardvault/cardvault/vault"
 )
 
 var attachTests = []subtest{
@@ -16,6 +18,7 @@ var attachTests = []subtest{
 	{"ExpiredToken", testAttachExpired},
 	{"CheckOrder", testAttachCheckOrder},
 	{"TTLBoundaryAgreesWithGet", testAttachTTLBoundary},
+	{"ExpiryFixedAtCreation", testAttachExpiryFixedAtCreation},
 	{"UpdateAllOrNothing", testAttachUpdateAllOrNothing},
 	{"CreateAllOrNothing", testAttachCreateAllOrNothing},
 }
@@ -169,11 +172,14 @@ func testAttachExpired(t *testing.T, f *Fixture) {
 	c := MustCustomer(t, f.Vault, f.Test, "")
 	f.Clock.Set(Epoch.Truncate(time.Millisecond))
 	tok := MustToken(t, f.Vault, f.Test, Visa)
-	created := tok.CreatedAt
+	expires := tok.ExpiresAt
+	if want := tok.CreatedAt.Add(TokenTTL); !expires.Equal(want) {
+		t.Errorf("ExpiresAt = created + %v, want created + the vault's TokenTTL %v", expires.Sub(tok.CreatedAt), TokenTTL)
+	}
 
-	att := &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: created.Add(time.Millisecond)}
+	att := &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: expires.Add(time.Millisecond)}
 	err := f.Store.UpdateCustomer(f.Ctx, f.Test, c.ID, cardvault.CustomerUpdate{Attach: att, Now: f.Clock.Now()})
-	wantCode(t, "UpdateCustomer(ExpiredBefore = created+1ms)", err, cardvault.ETokenExpired, "")
+	wantCode(t, "UpdateCustomer(ExpiredBefore = expires+1ms)", err, cardvault.ETokenExpired, "")
 	err = f.Vault.CreateCustomer(f.Ctx, f.Test, &cardvault.Customer{}, "")
 	noErr(t, "CreateCustomer", err)
 
@@ -187,11 +193,11 @@ func testAttachExpired(t *testing.T, f *Fixture) {
 		t.Errorf("expired token became used through a failed attach")
 	}
 
-	// "Tokens created before this instant have expired": one created exactly
-	// at ExpiredBefore has not.
-	att = &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: created}
+	// "A token whose ExpiresAt is before this instant has expired": one
+	// expiring exactly at ExpiredBefore has not.
+	att = &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: expires}
 	err = f.Store.UpdateCustomer(f.Ctx, f.Test, c.ID, cardvault.CustomerUpdate{Attach: att, Now: f.Clock.Now()})
-	noErr(t, "UpdateCustomer(ExpiredBefore = created)", err)
+	noErr(t, "UpdateCustomer(ExpiredBefore = expires)", err)
 	wantCardsOf(t, f, c.ID, tok.Card.ID)
 }
 
@@ -318,4 +324,42 @@ func testAttachTTLBoundary(t *testing.T, f *Fixture) {
 			}
 		})
 	}
+}
+
+// testAttachExpiryFixedAtCreation: a token expires by the TTL of the vault
+// that created it, whatever the TTL of the vault (instance) that reads,
+// attaches or purges it.
+func testAttachExpiryFixedAtCreation(t *testing.T, f *Fixture) {
+	withTTL := func(ttl time.Duration) *vault.Vault {
+		v := vault.New(f.Store, f.Vault.Keys, ttl, slog.New(slog.DiscardHandler))
+		v.Now = f.Clock.Now
+		return v
+	}
+	minute, hour := withTTL(time.Minute), withTTL(time.Hour)
+	short := MustToken(t, minute, f.Test, Visa) // expires after a minute
+	long := MustToken(t, hour, f.Test, Visa2)   // expires after an hour
+	unused := MustToken(t, hour, f.Test, Amex)  // left for the janitor
+	f.Clock.Advance(2 * time.Minute)
+
+	_, err := hour.Token(f.Ctx, f.Test, short.ID)
+	wantNotFound(t, "1-hour vault reading a 1-minute token after 2 minutes", err, "token")
+	_, err = minute.Token(f.Ctx, f.Test, long.ID)
+	noErr(t, "1-minute vault reading a 1-hour token after 2 minutes", err)
+	err = hour.CreateCustomer(f.Ctx, f.Test, &cardvault.Customer{}, short.ID)
+	wantCode(t, "1-hour vault attaching a 1-minute token after 2 minutes", err, cardvault.ETokenExpired, "")
+	err = minute.CreateCustomer(f.Ctx, f.Test, &cardvault.Customer{}, long.ID)
+	noErr(t, "1-minute vault attaching a 1-hour token after 2 minutes", err)
+
+	n, err := hour.Purge(f.Ctx)
+	noErr(t, "Purge (1-hour vault)", err)
+	if n != 1 {
+		t.Errorf("the 1-hour vault's janitor destroyed %d cards after 2 minutes, want 1 (the 1-minute token's)", n)
+	}
+	n, err = minute.Purge(f.Ctx)
+	noErr(t, "Purge (1-minute vault)", err)
+	if n != 0 {
+		t.Errorf("the 1-minute vault's janitor destroyed %d cards after 2 minutes, want 0 (the 1-hour token has not expired)", n)
+	}
+	_, err = minute.Token(f.Ctx, f.Test, unused.ID)
+	noErr(t, "1-minute vault reading an unused 1-hour token after its janitor ran", err)
 }

@@ -215,7 +215,7 @@ func testAuditEveryWrite(t *testing.T, f *Fixture) {
 				return err
 			}
 			tok := &cardvault.Token{ID: cardvault.NewID(cardvault.PrefixToken, sc.Mode, now), AccountID: sc.AccountID,
-				Mode: sc.Mode, CreatedAt: now, Card: c}
+				Mode: sc.Mode, CreatedAt: now, ExpiresAt: now.Add(TokenTTL), Card: c}
 			tokenID = tok.ID
 			return s.CreateToken(ctx, tok)
 		}},
@@ -225,7 +225,7 @@ func testAuditEveryWrite(t *testing.T, f *Fixture) {
 		{"CreateCustomer", "", func(ctx context.Context) error {
 			c := &cardvault.Customer{ID: cardvault.NewID(cardvault.PrefixCustomer, sc.Mode, now), AccountID: sc.AccountID,
 				Mode: sc.Mode, Token: cardvault.NewObjectToken(), CreatedAt: now, ModifiedAt: now, Metadata: []byte("{}")}
-			return s.CreateCustomer(ctx, c, &cardvault.Attach{TokenID: tokenID, ExpiredBefore: now.Add(-TokenTTL)})
+			return s.CreateCustomer(ctx, c, &cardvault.Attach{TokenID: tokenID, ExpiredBefore: now})
 		}},
 		{"UpdateCard", stored.ID, func(ctx context.Context) error {
 			_, err := s.UpdateCard(ctx, sc, cust.ID, stored.ID, cardvault.CardUpdate{Name: "X", Now: now})
@@ -249,7 +249,7 @@ func testAuditEveryWrite(t *testing.T, f *Fixture) {
 		}},
 		{"PurgeTokens", "1", func(ctx context.Context) error {
 			later := now.Add(2 * TokenTTL)
-			_, err := s.PurgeTokens(ctx, later.Add(-TokenTTL), later.Add(-TokenTTL-vault.TombstoneTTL))
+			_, err := s.PurgeTokens(ctx, later, later.Add(-vault.TombstoneTTL))
 			return err
 		}},
 		{"CreateAccount", "", func(ctx context.Context) error {

@@ -112,7 +112,7 @@ func ms(t time.Time) time.Time { return t.Truncate(time.Millisecond).UTC() }
 // storedToken returns tok as a store should return it: times at millisecond resolution.
 func storedToken(tok *cardvault.Token) *cardvault.Token {
 	t := *tok
-	t.CreatedAt = ms(t.CreatedAt)
+	t.CreatedAt, t.ExpiresAt = ms(t.CreatedAt), ms(t.ExpiresAt)
 	if t.Card != nil {
 		t.Card = storedCard(t.Card)
 	}

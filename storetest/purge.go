@@ -17,7 +17,7 @@ var purgeTests = []subtest{
 func purge(t *testing.T, f *Fixture) int {
 	t.Helper()
 	now := f.Clock.Now()
-	n, err := f.Store.PurgeTokens(f.Ctx, now.Add(-TokenTTL), now.Add(-TokenTTL-vault.TombstoneTTL))
+	n, err := f.Store.PurgeTokens(f.Ctx, now, now.Add(-vault.TombstoneTTL))
 	noErr(t, "PurgeTokens", err)
 	return n
 }
@@ -80,34 +80,36 @@ func testPurge(t *testing.T, f *Fixture) {
 	})
 }
 
+// testPurgeBoundary: PurgeTokens goes by each token's ExpiresAt, strictly
+// before its arguments.
 func testPurgeBoundary(t *testing.T, f *Fixture) {
-	created := Epoch.Truncate(time.Millisecond)
-	f.Clock.Set(created)
+	f.Clock.Set(Epoch.Truncate(time.Millisecond))
 	tok := MustToken(t, f.Vault, f.Test, Visa)
-	n, err := f.Store.PurgeTokens(f.Ctx, created, created.Add(-vault.TombstoneTTL))
-	noErr(t, "PurgeTokens(expiredBefore = created)", err)
+	expires := tok.ExpiresAt
+	n, err := f.Store.PurgeTokens(f.Ctx, expires, expires.Add(-vault.TombstoneTTL))
+	noErr(t, "PurgeTokens(expiredBefore = expires)", err)
 	if n != 0 {
-		t.Errorf("PurgeTokens(expiredBefore = created) destroyed %d cards, want 0 (only tokens created before it)", n)
+		t.Errorf("PurgeTokens(expiredBefore = expires) destroyed %d cards, want 0 (only tokens expiring before it)", n)
 	}
 	if _, err := f.Store.Token(f.Ctx, f.Test, tok.ID); err != nil {
-		t.Errorf("Token after PurgeTokens(expiredBefore = created): %v, want it kept", err)
+		t.Errorf("Token after PurgeTokens(expiredBefore = expires): %v, want it kept", err)
 	}
-	n, err = f.Store.PurgeTokens(f.Ctx, created.Add(time.Millisecond), created.Add(-vault.TombstoneTTL))
-	noErr(t, "PurgeTokens(expiredBefore = created+1ms)", err)
+	n, err = f.Store.PurgeTokens(f.Ctx, expires.Add(time.Millisecond), expires.Add(-vault.TombstoneTTL))
+	noErr(t, "PurgeTokens(expiredBefore = expires+1ms)", err)
 	if n != 1 {
-		t.Errorf("PurgeTokens(expiredBefore = created+1ms) destroyed %d cards, want 1", n)
+		t.Errorf("PurgeTokens(expiredBefore = expires+1ms) destroyed %d cards, want 1", n)
 	}
-	n, err = f.Store.PurgeTokens(f.Ctx, created.Add(time.Millisecond), created)
-	noErr(t, "PurgeTokens(forgetBefore = created)", err)
+	n, err = f.Store.PurgeTokens(f.Ctx, expires.Add(time.Millisecond), expires)
+	noErr(t, "PurgeTokens(forgetBefore = expires)", err)
 	if n != 0 {
 		t.Errorf("PurgeTokens on a tombstone destroyed %d cards, want 0", n)
 	}
 	x := MustCustomer(t, f.Vault, f.Test, "")
-	att := &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: created}
+	att := &cardvault.Attach{TokenID: tok.ID, ExpiredBefore: expires}
 	err = f.Store.UpdateCustomer(f.Ctx, f.Test, x.ID, cardvault.CustomerUpdate{Attach: att, Now: f.Clock.Now()})
-	wantCode(t, "attach after PurgeTokens(forgetBefore = created)", err, cardvault.ETokenExpired, "")
-	_, err = f.Store.PurgeTokens(f.Ctx, created.Add(time.Millisecond), created.Add(time.Millisecond))
-	noErr(t, "PurgeTokens(forgetBefore = created+1ms)", err)
+	wantCode(t, "attach after PurgeTokens(forgetBefore = expires)", err, cardvault.ETokenExpired, "")
+	_, err = f.Store.PurgeTokens(f.Ctx, expires.Add(time.Millisecond), expires.Add(time.Millisecond))
+	noErr(t, "PurgeTokens(forgetBefore = expires+1ms)", err)
 	err = f.Store.UpdateCustomer(f.Ctx, f.Test, x.ID, cardvault.CustomerUpdate{Attach: att, Now: f.Clock.Now()})
-	wantNotFound(t, "attach after PurgeTokens(forgetBefore = created+1ms)", err, "token")
+	wantNotFound(t, "attach after PurgeTokens(forgetBefore = expires+1ms)", err, "token")
 }

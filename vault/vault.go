@@ -28,7 +28,7 @@ const TombstoneTTL = 24 * time.Hour
 type Vault struct {
 	store    cardvault.Store
 	Keys     *keys.Keyring
-	TokenTTL time.Duration
+	TokenTTL time.Duration // the lifetime of the tokens this vault creates, fixed in each one's ExpiresAt
 	Now      func() time.Time
 	Log      *slog.Logger
 	// Limiter limits requests per API key; nil allows everything.
@@ -220,7 +220,7 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 		return nil, err
 	}
 	t := &cardvault.Token{ID: cardvault.NewID(cardvault.PrefixToken, s.Mode, c.CreatedAt), AccountID: s.AccountID,
-		Mode: s.Mode, CreatedAt: c.CreatedAt, Card: c}
+		Mode: s.Mode, CreatedAt: c.CreatedAt, ExpiresAt: c.CreatedAt.Add(v.TokenTTL), Card: c}
 	rec := cardvault.AuditRecord{AccountID: s.AccountID, Mode: s.Mode, Action: cardvault.AuditTokenCreate, Detail: "card=" + c.ID}
 	if err := v.audited(ctx, rec, t.ID, func(ctx context.Context) error { return v.store.CreateToken(ctx, t) }); err != nil {
 		return nil, err
@@ -228,14 +228,14 @@ func (v *Vault) CreateToken(ctx context.Context, s cardvault.Scope, in cardvault
 	return t, nil
 }
 
-// Token returns a token while it is within its TTL (ENotFound afterwards),
-// within the account's read bound (ERateLimited).
+// Token returns a token until its ExpiresAt has passed (ENotFound
+// afterwards), within the account's read bound (ERateLimited).
 func (v *Vault) Token(ctx context.Context, s cardvault.Scope, id string) (*cardvault.Token, error) {
 	t, err := read(ctx, v, s.AccountID, func() (*cardvault.Token, error) { return v.store.Token(ctx, s, id) })
 	if err != nil {
 		return nil, err
 	}
-	if t.Expired(v.Now(), v.TokenTTL) {
+	if t.Expired(v.Now()) {
 		return nil, cardvault.NotFound("token", id)
 	}
 	return t, v.auditRead(ctx, s, cardvault.AuditTokenRead, t.ID, "")
@@ -251,9 +251,10 @@ func (v *Vault) UpdateCustomer(ctx context.Context, s cardvault.Scope, id string
 	})
 }
 
-// Attach returns the attach request for a token id at the current time.
+// Attach returns the attach request for a token id at the current time: the
+// token's own ExpiresAt decides, not this vault's TokenTTL.
 func (v *Vault) Attach(tokenID string) *cardvault.Attach {
-	return &cardvault.Attach{TokenID: tokenID, ExpiredBefore: v.Now().Add(-v.TokenTTL)}
+	return &cardvault.Attach{TokenID: tokenID, ExpiredBefore: v.Now()}
 }
 
 // CreateCustomer fills in ids and times and stores c, attaching tokenID if not "".
@@ -279,7 +280,7 @@ func (v *Vault) Purge(ctx context.Context) (int, error) {
 	var n int
 	err := v.audited(ctx, cardvault.AuditRecord{Action: cardvault.AuditTokenPurge}, "",
 		func(ctx context.Context) (err error) {
-			n, err = v.store.PurgeTokens(ctx, now.Add(-v.TokenTTL), now.Add(-v.TokenTTL-TombstoneTTL))
+			n, err = v.store.PurgeTokens(ctx, now, now.Add(-TombstoneTTL))
 			return err
 		})
 	return n, err
