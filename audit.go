@@ -165,13 +165,29 @@ const MaxAuditPage = 1000
 // Several processes on one store form one chain because the head is read and
 // extended inside the write transaction, serialized with every other append:
 // SQLite's single writer (BEGIN IMMEDIATE) does it; a store with concurrent
-// writers must hold an exclusive lock on the head from reading it until
-// commit (PostgreSQL: a one-row head table read FOR UPDATE, or a
-// transaction-level advisory lock), which is why the append comes last. A
-// write that rolls back (a failure, or a serialization retry) leaves nothing;
-// a retried transaction reads the head again.
+// writers must either hold an exclusive lock on the head from reading it
+// until commit (which queues every commit behind the one before), or seal
+// after commit as PostgreSQL does. A write that rolls back (a failure, or a
+// serialization retry) leaves nothing; a retried transaction reads the head
+// again.
 //
-// Records are never updated; only PruneAudit deletes them.
+// PostgreSQL (docs/DESIGN.md, "PostgreSQL store") replaces steps 1 and 2: the
+// write transaction inserts its records unsealed (Seq and MAC unset, with an
+// entry MAC, AuditChain.Seal over a random nonce and the record with Seq 0),
+// without any lock, so a failed write still leaves none. After commit a
+// sealer, one instance at a time under an advisory lock, takes the committed
+// unsealed records in the order it finds them, checks their entry MACs
+// (rejecting, never sealing, one that does not verify), sets Seq = head + 1,
+// … and seals them with the chain of the last write the store saw: after
+// each local write and every 100 ms, so normally within milliseconds, and
+// by the next instance that writes if the writer stopped first. AuditRecords
+// and PruneAudit seal first, synchronously (with the chain the store has: a
+// process that has written nothing has none, and reads what others sealed):
+// readers see only sealed records, one gapless chain; an unsealed record is
+// invisible to them until sealed.
+//
+// Records are never updated (on PostgreSQL, once: sealed); only PruneAudit
+// deletes them.
 type AuditStore interface {
 	// AuditKey returns the store's wrapped audit key (ENotFound before the
 	// first vault made one).
